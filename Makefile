@@ -1,0 +1,36 @@
+# Everything a fresh machine with Python >= 3.11 and make needs: the virtual environment, the locked
+# dependencies, this package. `make demo` runs the refresh on the bundled sample data; `make test`
+# runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench clean lock
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cstrack warehouse start
+	$(BIN)/cstrack refresh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Re-pin after changing pyproject.toml's dependencies (needs network access to PyPI).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable > requirements.lock && rm -rf .lock-venv
+
+clean:
+	-$(BIN)/cstrack warehouse stop
+	rm -rf .warehouse

@@ -1,0 +1,34 @@
+-- One row per record of the latest successful load of each catalogue source: an export is a
+-- snapshot of its source, so older loads are history, not current records.
+with latest_load as (
+    select distinct on (source_system)
+        load_id,
+        source_system,
+        finished_at
+    from {{ source('ops', 'load_run') }}
+    where source_kind = 'catalogue' and status = 'succeeded'
+    order by source_system, load_id desc
+)
+
+select
+    r.source_system,
+    r.source_record_id,
+    r._load_id as load_id,
+    l.finished_at as loaded_at,
+    nullif(btrim(r.record ->> 'title'), '') as title,
+    nullif(btrim(r.record ->> 'aim'), '') as aim,
+    nullif(btrim(r.record ->> 'description'), '') as description,
+    nullif(btrim(r.record ->> 'url'), '') as url,
+    r.record ->> 'status' as status_raw,
+    r.record ->> 'start_date' as start_date_raw,
+    r.record ->> 'end_date' as end_date_raw,
+    r.record ->> 'geographic_extent' as geographic_extent_raw,
+    r.record ->> 'lead_organisation' as lead_organisation,
+    r.record ->> 'organisation_type' as organisation_type,
+    r.record ->> 'language' as language,
+    {{ jsonb_text_array("r.record -> 'countries'") }} as countries,
+    {{ jsonb_text_array("r.record -> 'topics'") }} as topics,
+    {{ jsonb_text_array("r.record -> 'keywords'") }} as keywords,
+    {{ jsonb_text_array("r.record -> 'participation_tasks'") }} as participation_tasks
+from {{ source('raw', 'catalogue_record') }} as r
+inner join latest_load as l on r._load_id = l.load_id

@@ -1,0 +1,5 @@
+import sys
+
+from cstrack.cli import main
+
+sys.exit(main())

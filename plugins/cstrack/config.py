@@ -1,0 +1,45 @@
+"""Configuration from environment variables, with safe defaults (DESIGN.md §4).
+
+Read at call time, never at import time, so tests and Airflow tasks can switch them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# plugins/cstrack/config.py -> the project root holds dbt/, catalogues/, expectations/ ...
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def project_dir() -> Path:
+    return Path(os.environ.get("CSTRACK_PROJECT_DIR", PROJECT_DIR)).resolve()
+
+
+def home() -> Path:
+    """Where the embedded warehouse, Airflow's metadata, logs and the report live."""
+    path = Path(os.environ.get("CSTRACK_HOME", ".warehouse")).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def inbox() -> Path:
+    """Folder with `catalogues/`, `surveys/`, `social/` files to load; defaults to the bundled sample data."""
+    return Path(os.environ.get("CSTRACK_INBOX", project_dir() / "data" / "sample")).resolve()
+
+
+def report_dir() -> Path:
+    return home() / "report"
+
+
+def pseudonym_key() -> bytes:
+    """HMAC key for pseudonyms: from CSTRACK_PSEUDONYM_KEY, else generated once into $CSTRACK_HOME (0600)."""
+    if os.environ.get("CSTRACK_PSEUDONYM_KEY"):
+        return os.environ["CSTRACK_PSEUDONYM_KEY"].encode()
+    key_file = home() / "pseudonym.key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()

@@ -1,0 +1,136 @@
+"""The one way rows land in `raw`: COPY inside a single transaction with their `ops.load_run`.
+
+Everything a load writes (its load_run, its rows, its quarantine, its unmapped values) commits
+together, so a load killed half-way leaves nothing visible, and a re-run starts clean. A failure is
+recorded afterwards in its own transaction. A file whose content was already loaded by the same
+mapping is skipped: loads are idempotent.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from cstrack import warehouse
+from cstrack.sources.parsing import file_sha256
+
+PROGRESS_EVERY = 50_000
+
+
+@dataclass
+class LoadResult:
+    load_id: int
+    kind: str
+    source_system: str
+    source_file: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    skipped: bool = False
+
+    def summary(self) -> str:
+        if self.skipped:
+            return (
+                f"{self.kind} {self.source_system}: {self.source_file} already loaded (load {self.load_id}, "
+                f"{self.rows_loaded} rows): nothing to do"
+            )
+        return (
+            f"{self.kind} {self.source_system}: {self.source_file}: read {self.rows_read}, "
+            f"loaded {self.rows_loaded}, quarantined {self.rows_quarantined} (load {self.load_id})"
+        )
+
+
+def print_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def record_load(
+    *,
+    kind: str,
+    source_system: str,
+    path: Path,
+    definition_hash: str,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple],
+    to_values: Callable[[tuple], tuple],
+    unmapped: Counter | None = None,
+    snapshot: bool = False,
+    wh: warehouse.Warehouse | None = None,
+    progress: Callable[[str], None] | None = print_progress,
+) -> LoadResult:
+    """Stream `rows` into `table`.
+
+    `rows` yields (row_number, values, reason, field, raw_value): values for a good row, or None and the
+    reason for a row to quarantine. Provenance columns (_load_id, _source, _source_row) are added here.
+    """
+    content_hash = file_sha256(path)
+    source_file = str(path)
+    wh = wh or warehouse.current()
+    with warehouse.connect(wh) as conn:
+        try:
+            with conn.transaction():
+                # one loader per source at a time; the second waits, then sees the first's load_run
+                conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{kind}:{source_system}",))
+                done = conn.execute(
+                    "select load_id, rows_read, rows_loaded, rows_quarantined, content_hash, mapping_hash"
+                    " from ops.load_run where source_kind = %s and source_system = %s and status = 'succeeded'"
+                    " and (%s or (content_hash = %s and mapping_hash = %s)) order by load_id desc limit 1",
+                    (kind, source_system, snapshot, content_hash, definition_hash),
+                ).fetchone()
+                if done and done[4:] == (content_hash, definition_hash):
+                    return LoadResult(done[0], kind, source_system, source_file, done[1], done[2], done[3], skipped=True)
+                load_id = conn.execute(
+                    "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash, status)"
+                    " values (%s, %s, %s, %s, %s, 'running') returning load_id",
+                    (kind, source_system, source_file, content_hash, definition_hash),
+                ).fetchone()[0]
+                read = loaded = 0
+                rejected = []
+                cols = ", ".join(("_load_id", "_source", "_source_row") + columns)
+                with conn.cursor().copy(f"copy {table} ({cols}) from stdin") as copy:
+                    for number, values, reason, field, raw_value in rows:
+                        read += 1
+                        if values is None:
+                            rejected.append((load_id, source_file, number, field, reason, raw_value))
+                        else:
+                            copy.write_row((load_id, source_file, number) + to_values(values))
+                            loaded += 1
+                        if progress and read % PROGRESS_EVERY == 0:
+                            progress(f"  {source_system}: {read} rows read, {len(rejected)} quarantined")
+                if rejected:
+                    with conn.cursor().copy(
+                        "copy ops.quarantine (load_id, source_file, source_row, field, reason, raw_value) from stdin"
+                    ) as copy:
+                        for row in rejected:
+                            copy.write_row(row)
+                if unmapped:
+                    with conn.cursor().copy(
+                        "copy ops.unmapped_values (load_id, source_system, field, value, n) from stdin"
+                    ) as copy:
+                        for (field, value), n in unmapped.items():
+                            copy.write_row((load_id, source_system, field, value, n))
+                conn.execute(
+                    "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
+                    " rows_quarantined = %s, finished_at = now() where load_id = %s",
+                    (read, loaded, len(rejected), load_id),
+                )
+                return LoadResult(load_id, kind, source_system, source_file, read, loaded, len(rejected))
+        except Exception as exc:
+            _record_failure(wh, kind, source_system, source_file, content_hash, definition_hash, exc)
+            raise
+
+
+def _record_failure(wh, kind, source_system, source_file, content_hash, definition_hash, exc) -> None:
+    try:
+        with warehouse.connect(wh) as conn:
+            conn.execute(
+                "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash,"
+                " status, message, finished_at) values (%s, %s, %s, %s, %s, 'failed', %s, now())",
+                (kind, source_system, source_file, content_hash, definition_hash, str(exc)[:2000]),
+            )
+    except Exception:  # the original error matters more than the bookkeeping
+        pass

@@ -1,0 +1,110 @@
+"""The quality gate: GX Core suites from `expectations/` validated in SQL against the build schema.
+
+Suites are named after the published table (`marts.dim_project`); their data assets point at the
+candidate tables in `marts_build`. Each expectation carries `meta.severity`: `critical` stops the
+publish, `warning` is recorded only. Every validation is recorded in `ops.quality_result`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from cstrack import config, warehouse
+from cstrack.errors import QualityGateFailed
+
+ASSET_SCHEMA = "marts_build"
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    evaluated: int
+    failed: list[dict] = field(default_factory=list)
+
+    @property
+    def critical(self) -> list[dict]:
+        return [f for f in self.failed if f["severity"] == "critical"]
+
+
+def _context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx.get_context(mode="file", project_root_dir=str(config.project_dir() / "expectations"))
+
+
+def _describe(result) -> dict:
+    cfg = result.expectation_config
+    kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
+    details = result.result or {}
+    return {
+        "expectation": cfg.type,
+        "kwargs": kwargs,
+        "severity": (cfg.meta or {}).get("severity", "critical"),
+        "unexpected_count": details.get("unexpected_count"),
+        "element_count": details.get("element_count"),
+        "observed_value": details.get("observed_value"),
+        "sample": [str(v) for v in (details.get("partial_unexpected_list") or [])[:5]],
+    }
+
+
+def failure_message(outcome: SuiteOutcome, failure: dict) -> str:
+    column = failure["kwargs"].get("column") or failure["kwargs"].get("column_list")
+    what = f"{failure['expectation']}({'column=' + str(column) if column else ''})"
+    if failure["unexpected_count"] is not None:
+        counts = f"{failure['unexpected_count']} of {failure['element_count']} rows unexpected"
+        if failure["sample"]:
+            counts += f", e.g. {', '.join(failure['sample'][:3])}"
+    else:
+        counts = f"observed {failure['observed_value']}"
+    return f"suite {outcome.suite}: {what} failed: {counts}"
+
+
+def validate_marts(wh: warehouse.Warehouse, schema: str = ASSET_SCHEMA) -> list[SuiteOutcome]:
+    """Validate every `marts.*` suite against `schema`; raise QualityGateFailed on a critical failure."""
+    os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url  # the committed config holds only the template
+    context = _context()
+    datasource = context.data_sources.get("warehouse")
+    outcomes = []
+    for suite in sorted(context.suites.all(), key=lambda s: s.name):
+        if not suite.name.startswith("marts."):
+            continue
+        table = suite.name.split(".", 1)[1]
+        try:
+            asset = datasource.get_asset(f"{schema}.{table}")
+        except LookupError:  # a new suite: register its asset (commit the updated great_expectations.yml)
+            asset = datasource.add_table_asset(f"{schema}.{table}", table_name=table, schema_name=schema)
+        batch_definition = asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_table("whole_table")
+        result = batch_definition.get_batch().validate(suite)
+        outcome = SuiteOutcome(suite.name, len(result.results), [_describe(r) for r in result.results if not r.success])
+        outcomes.append(outcome)
+        _record(wh, schema, outcome)
+        print(
+            f"  quality {suite.name}: {outcome.evaluated - len(outcome.failed)}/{outcome.evaluated} passed"
+            + (f", {len(outcome.critical)} critical failed" if outcome.critical else "")
+            + (f", {len(outcome.failed) - len(outcome.critical)} warnings" if len(outcome.failed) > len(outcome.critical) else ""),
+            flush=True,
+        )
+    critical = [failure_message(o, f) for o in outcomes for f in o.critical]
+    if critical:
+        raise QualityGateFailed("quality gate failed, nothing published: " + "; ".join(critical))
+    return outcomes
+
+
+def _record(wh: warehouse.Warehouse, schema: str, outcome: SuiteOutcome) -> None:
+    with warehouse.connect(wh) as conn:
+        conn.execute(
+            "insert into ops.quality_result (suite, schema_name, success, evaluated, failed, critical_failed, summary)"
+            " values (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                outcome.suite,
+                schema,
+                not outcome.critical,
+                outcome.evaluated,
+                len(outcome.failed),
+                len(outcome.critical),
+                json.dumps(outcome.failed, default=str),
+            ),
+        )

@@ -1,0 +1,159 @@
+"""Value parsers shared by the source loaders: placeholders, dates, numbers, countries, URLs.
+
+Each parser returns the canonical value or raises ValueError with a short reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from cstrack import config
+
+PLACEHOLDERS = {"", "-", "--", "n/a", "na", "n.a.", "unknown", "null", "nan", "?", "tbd", "not known", "none"}
+
+
+def normalise_key(value: str) -> str:
+    """Case- and whitespace-insensitive form used to match `map` keys and vocabulary aliases."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def is_placeholder(value) -> bool:
+    return value is None or (isinstance(value, str) and normalise_key(value) in PLACEHOLDERS)
+
+
+_DATE_PATTERNS = [
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$"), ("d", "m", "y")),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), ("y", "m")),
+    (re.compile(r"^(\d{4})$"), ("y",)),
+]
+
+
+def parse_date(value: str) -> str:
+    """ISO date at the precision the source gives: 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY'."""
+    text = value.strip()
+    for pattern, parts in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        got = dict(zip(parts, (int(g) for g in match.groups())))
+        year, month, day = got["y"], got.get("m"), got.get("d")
+        if not 1000 <= year <= 2999:
+            break
+        if day is not None:
+            date(year, month, day)  # raises ValueError on 2021-02-30
+            return f"{year:04d}-{month:02d}-{day:02d}"
+        if month is not None:
+            if not 1 <= month <= 12:
+                break
+            return f"{year:04d}-{month:02d}"
+        return f"{year:04d}"
+    raise ValueError(f"not a date: {value!r}")
+
+
+def parse_year(value: str) -> int:
+    return int(parse_date(value)[:4])
+
+
+def parse_int(value: str) -> int:
+    text = value.strip().replace(",", "").replace("_", "").replace(" ", "")
+    try:
+        return int(float(text)) if re.fullmatch(r"-?\d+(\.0+)?", text) else int(text)
+    except ValueError:
+        raise ValueError(f"not an integer: {value!r}") from None
+
+
+def parse_float(value: str) -> float:
+    text = value.strip()
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {value!r}") from None
+
+
+_TRUE = {"true", "yes", "y", "1", "t", "ja", "si", "sí", "oui", "x"}
+_FALSE = {"false", "no", "n", "0", "f", "nee", "nein", "non"}
+
+
+def parse_bool(value: str) -> bool:
+    key = normalise_key(value)
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"not a yes/no value: {value!r}")
+
+
+@lru_cache(maxsize=1)
+def country_aliases() -> dict[str, str]:
+    """alias -> ISO-2 code or a scope word ('global', 'europe'); from the dbt seed, the one vocabulary."""
+    path = config.project_dir() / "dbt" / "seeds" / "country_alias.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {normalise_key(row["alias"]): row["code"] for row in csv.DictReader(handle)}
+
+
+def parse_country(value: str) -> str:
+    code = country_aliases().get(normalise_key(value).removeprefix("the "))
+    if code is None:
+        code = country_aliases().get(normalise_key(value))
+    if code is None:
+        raise ValueError(f"not a known country: {value!r}")
+    return code
+
+
+def parse_language(value: str) -> str:
+    import pycountry
+
+    key = value.strip()
+    language = pycountry.languages.get(alpha_2=key.lower()) if len(key) == 2 else None
+    if language is None and len(key) == 3:
+        language = pycountry.languages.get(alpha_3=key.lower())
+    if language is None:
+        try:
+            language = pycountry.languages.lookup(key)
+        except LookupError:
+            language = None
+    if language is None or not hasattr(language, "alpha_2"):
+        raise ValueError(f"not an ISO 639-1 language: {value!r}")
+    return language.alpha_2
+
+
+def parse_url(value: str) -> str:
+    text = value.strip()
+    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in parts.netloc:
+        raise ValueError(f"not a web address: {value!r}")
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+PARSERS = {
+    "date": parse_date,
+    "year": parse_year,
+    "int": parse_int,
+    "float": parse_float,
+    "bool": parse_bool,
+    "country": parse_country,
+    "language": parse_language,
+    "url": parse_url,
+}
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,51 @@
+"""dbt, run as one CLI call per build with the warehouse from the environment (dbt/profiles.yml)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cstrack import config, warehouse
+from cstrack.errors import CstrackError
+
+BUILD_SCHEMA = "marts_build"
+
+
+def dbt_env(wh: warehouse.Warehouse, marts_schema: str = BUILD_SCHEMA) -> dict[str, str]:
+    home = config.home()
+    return {
+        **os.environ,
+        **wh.tool_env(),
+        "CSTRACK_MARTS_SCHEMA": marts_schema,
+        "DBT_TARGET_PATH": str(home / "dbt" / "target"),
+        "DBT_LOG_PATH": str(home / "dbt" / "logs"),
+        "DBT_PROFILES_DIR": str(config.project_dir() / "dbt"),
+        "DBT_PROJECT_DIR": str(config.project_dir() / "dbt"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PARTIAL_PARSE": "true",
+    }
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], wh: warehouse.Warehouse | None = None, marts_schema: str = BUILD_SCHEMA) -> None:
+    """Run `dbt ARGS`, streaming its progress; raise with the failing nodes on failure."""
+    wh = wh or warehouse.current()
+    command = [dbt_executable(), *args]
+    process = subprocess.Popen(
+        command, env=dbt_env(wh, marts_schema), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    failures = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(line, end="", flush=True)
+        if any(word in line for word in (" ERROR ", " FAIL ", "Compilation Error", "Database Error", "Runtime Error")):
+            failures.append(line.strip())
+    if process.wait() != 0:
+        detail = "; ".join(f for f in failures[:5]) or "see the dbt output above"
+        raise CstrackError(f"dbt {args[0]} failed: {detail}")
