@@ -6,6 +6,7 @@ Locally AIRFLOW_HOME sits under $CSTRACK_HOME with SQLite metadata; no scheduler
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def run_dag(dag_id: str, wh: warehouse.Warehouse) -> None:
         print(line, end="", flush=True)
         tail = (tail + [line.rstrip()])[-200:]
     code = process.wait()
-    failed = [line for line in tail if "cstrack." in line and "Error" in line]
-    if code != 0 or any("state=failed" in line or "DagRunState.FAILED" in line for line in tail):
-        reason = failed[-1].split("cstrack.errors.", 1)[-1] if failed else f"airflow exited with {code}"
-        raise CstrackError(f"DAG {dag_id} failed: {reason}")
+    if code != 0 or any("state=failed" in line for line in tail):
+        # the task's own one-line reason, from the traceback Airflow logged (`cstrack.errors.X: reason`)
+        reasons = [m.group(1) for line in tail if (m := re.search(r"cstrack\.errors\.\w+: (.+)$", line))]
+        raise CstrackError(f"DAG {dag_id} failed: " + (reasons[-1] if reasons else f"airflow exited with {code}"))

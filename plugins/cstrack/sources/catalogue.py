@@ -161,7 +161,7 @@ def _lookup(row: dict, column: str):
 class Reader(abc.ABC):
     def __init__(self, mapping: Mapping, path: Path):
         self.mapping, self.path = mapping, path
-        self.columns: set[str] = set()
+        self.columns: list[str] = []  # in file order
 
     def has_column(self, column: str) -> bool:
         return column in self.columns
@@ -177,7 +177,7 @@ class CsvReader(Reader):
         opts = mapping.csv_options
         with path.open(encoding=opts["encoding"], newline="") as handle:
             header = next(csv.reader(handle, delimiter=opts["delimiter"]), [])
-        self.columns = set(header)
+        self.columns = header
 
     def rows(self):
         opts = self.mapping.csv_options
@@ -198,6 +198,7 @@ class JsonReader(Reader):
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
         self.sample = [row for _, row in zip(range(200), self.rows())]
+        self.columns = list(dict.fromkeys(key for row in self.sample for key in row))
 
     def has_column(self, column: str) -> bool:
         return any(_lookup(row, column) is not None for row in self.sample)
@@ -232,7 +233,7 @@ class XlsxReader(Reader):
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
         header = next(self._sheet_rows(), ())
-        self.columns = {str(c) for c in header if c is not None}
+        self.columns = [str(c) for c in header if c is not None]
 
     def _sheet_rows(self):
         import openpyxl
@@ -266,7 +267,7 @@ def open_reader(mapping: Mapping, path: Path) -> Reader:
             if not reader.has_column(column):
                 raise MappingError(f"{mapping.path}: field '{rule.name}': column '{column}' not found in {path}")
         if rule.columns_matching is not None:
-            rule.matched_columns = sorted(c for c in reader.columns if rule.columns_matching.search(c))
+            rule.matched_columns = [c for c in reader.columns if rule.columns_matching.search(c)]
             if not rule.matched_columns:
                 raise MappingError(
                     f"{mapping.path}: field '{rule.name}': columns_matching '{rule.columns_matching.pattern}' "

@@ -1,5 +1,0 @@
-import sys
-
-from cstrack.cli import main
-
-sys.exit(main())

