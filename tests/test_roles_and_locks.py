@@ -1,0 +1,35 @@
+"""Roles from migrations and the build lock (parts of the quality and publishing issue #6 that the
+walking skeleton already relies on)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from cstrack import publish, warehouse
+from cstrack.errors import CstrackError
+
+
+def test_reporter_reads_marts_but_not_raw_or_ops(server_db, cstrack):
+    cstrack("refresh", "--no-airflow", check=True)
+    with warehouse.connect(server_db) as conn:
+        conn.execute("set role cstrack_reporter")
+        assert conn.execute("select count(*) from marts.dim_project").fetchone()[0] == 640
+        for table in ("raw.catalogue_record", "ops.load_run"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+                conn.execute(f"select 1 from {table}")
+            conn.rollback()
+            conn.execute("set role cstrack_reporter")
+
+
+def test_second_build_refuses_while_one_holds_the_lock(server_db):
+    with publish.build_lock(server_db):
+        with pytest.raises(CstrackError, match="another build is running"):
+            with publish.build_lock(server_db, wait=False):
+                pass
+    with publish.build_lock(server_db, wait=False):  # released: free again
+        pass
+
+
+def test_migrations_are_recorded_once(server_db):
+    assert warehouse.migrate(server_db) == []  # already applied by the fixture: nothing to do
