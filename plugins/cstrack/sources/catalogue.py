@@ -197,7 +197,7 @@ class JsonReader(Reader):
 
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
-        self.sample = [row for _, row in zip(range(200), self.rows())]
+        self.sample = [record for _, (_, record) in zip(range(200), self.rows())]
         self.columns = list(dict.fromkeys(key for row in self.sample for key in row))
 
     def has_column(self, column: str) -> bool:
