@@ -14,7 +14,7 @@ from cstrack.errors import CstrackError
 
 QUERIES = {
     "by_status": """
-        select coalesce(status, 'unknown') as label, count(*) as n
+        select coalesce(status, 'not given') as label, count(*) as n
         from marts.dim_project group by 1 order by 2 desc, 1""",
     "by_country": """
         select country_name || ' (' || country_code || ')' as label, count(distinct project_key) as n
