@@ -175,21 +175,25 @@ class CsvReader(Reader):
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
         opts = mapping.csv_options
-        with path.open(encoding=opts["encoding"], newline="") as handle:
-            header = next(csv.reader(handle, delimiter=opts["delimiter"]), [])
+        try:
+            with path.open(encoding=opts["encoding"], newline="") as handle:
+                header = next(csv.reader(handle, delimiter=opts["delimiter"]), [])
+        except UnicodeDecodeError as exc:
+            raise self._decode_error(exc, "the header") from None
         self.columns = header
+
+    def _decode_error(self, exc: UnicodeDecodeError, where: str) -> MappingError:
+        return MappingError(f"{self.path}: not valid {self.mapping.csv_options['encoding']} in {where}: {exc.reason}")
 
     def rows(self):
         opts = self.mapping.csv_options
-        with self.path.open(encoding=opts["encoding"], newline="") as handle:
-            reader = csv.DictReader(handle, delimiter=opts["delimiter"])
-            try:
-                for number, row in enumerate(reader, start=1):
+        number = 0
+        try:
+            with self.path.open(encoding=opts["encoding"], newline="") as handle:
+                for number, row in enumerate(csv.DictReader(handle, delimiter=opts["delimiter"]), start=1):
                     yield number, row
-            except UnicodeDecodeError as exc:
-                raise MappingError(
-                    f"{self.path}: not valid {opts['encoding']} near data row {reader.line_num}: {exc.reason}"
-                ) from None
+        except UnicodeDecodeError as exc:
+            raise self._decode_error(exc, f"the data after row {number}") from None
 
 
 class JsonReader(Reader):
