@@ -1,0 +1,38 @@
+"""build_marts: when a raw Asset is updated, build the marts into marts_build, validate them (GX
+quality gate) and publish them into marts; then refresh the static report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import dag, task
+
+from cstrack.assets import RAW_ASSETS
+
+
+@dag(
+    dag_id="build_marts",
+    schedule=RAW_ASSETS,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["cstrack", "build"],
+    doc_md=__doc__,
+)
+def build_marts():
+    @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
+    def build_and_publish() -> dict[str, int]:
+        from cstrack import orchestration, publish
+
+        return publish.build(orchestration.warehouse_from_connection())
+
+    @task(retries=2)
+    def write_report() -> str:
+        from cstrack import orchestration, report
+
+        return str(report.write_report(orchestration.warehouse_from_connection()))
+
+    build_and_publish() >> write_report()
+
+
+build_marts()

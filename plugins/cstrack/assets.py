@@ -1,0 +1,9 @@
+"""Airflow Assets for the raw tables: ingest DAGs produce them, build_marts is scheduled on them.
+
+The URI form `postgres://host:port/database/schema/table` is what the postgres provider accepts.
+"""
+
+from airflow.sdk import Asset
+
+CATALOGUE_RECORDS = Asset(name="raw.catalogue_record", uri="postgres://warehouse:5432/cstrack/raw/catalogue_record")
+RAW_ASSETS = [CATALOGUE_RECORDS]
