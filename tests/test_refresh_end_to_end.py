@@ -46,6 +46,9 @@ def test_refresh_on_embedded_warehouse(home, cstrack, query):
     assert_published_catalogues(query, wh)
     report = home / "report" / "index.html"
     assert report.exists() and '<strong id="total-projects">640</strong>' in report.read_text()
+    assert 'href="../quality/data_docs/index.html"' in report.read_text()
+    docs = home / "quality" / "data_docs" / "index.html"
+    assert docs.exists() and "marts.dim_project" in docs.read_text()
 
     second = cstrack("refresh", check=True)  # idempotent: nothing loads twice, same counts
     assert "already loaded" in second.stdout and "published 640 projects" in second.stdout

@@ -1,7 +1,8 @@
 """The quality gate: GX Core suites from `expectations/` validated in SQL against the build schema.
 
 Suites are named after the published table (`marts.dim_project`); their data assets point at the
-candidate tables in `marts_build`. Each expectation carries `meta.severity`: `critical` stops the
+candidate tables in `marts_build`; the checkpoint `marts_gate` validates them all and rebuilds the
+Data Docs under $CSTRACK_HOME/quality. A new suite needs a validation definition in that checkpoint. Each expectation carries `meta.severity`: `critical` stops the
 publish, `warning` is recorded only. Every validation is recorded in `ops.quality_result`.
 """
 
@@ -10,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cstrack import config, warehouse
 from cstrack.errors import QualityGateFailed
 
 ASSET_SCHEMA = "marts_build"
+CHECKPOINT = "marts_gate"  # expectations/gx/checkpoints/marts_gate.json: all marts suites + Data Docs
 
 
 @dataclass
@@ -62,31 +65,42 @@ def failure_message(outcome: SuiteOutcome, failure: dict) -> str:
     return f"suite {outcome.suite}: {what} failed: {counts}"
 
 
+def quality_dir() -> Path:
+    """Where GX keeps validation results and builds Data Docs: $CSTRACK_HOME/quality."""
+    return config.home() / "quality"
+
+
+def data_docs_index() -> Path:
+    return quality_dir() / "data_docs" / "index.html"
+
+
 def validate_marts(wh: warehouse.Warehouse, schema: str = ASSET_SCHEMA) -> list[SuiteOutcome]:
-    """Validate every `marts.*` suite against `schema`; raise QualityGateFailed on a critical failure."""
-    os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url  # the committed config holds only the template
+    """Run the checkpoint `marts_gate` (every `marts.*` suite on the candidate tables in `schema`),
+    record the results, rebuild the Data Docs; raise QualityGateFailed on a critical failure."""
+    if schema != ASSET_SCHEMA:
+        raise ValueError(f"the GX assets point at {ASSET_SCHEMA}, not {schema}")
+    # the committed config holds only these templates, never a secret or a machine's path
+    os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
+    os.environ["CSTRACK_QUALITY_DIR"] = str(quality_dir())
     context = _context()
-    datasource = context.data_sources.get("warehouse")
+    result = context.checkpoints.get(CHECKPOINT).run()
     outcomes = []
-    for suite in sorted(context.suites.all(), key=lambda s: s.name):
-        if not suite.name.startswith("marts."):
-            continue
-        table = suite.name.split(".", 1)[1]
-        try:
-            asset = datasource.get_asset(f"{schema}.{table}")
-        except LookupError:  # a new suite: register its asset (commit the updated great_expectations.yml)
-            asset = datasource.add_table_asset(f"{schema}.{table}", table_name=table, schema_name=schema)
-        batch_definition = asset.batch_definitions[0] if asset.batch_definitions else asset.add_batch_definition_whole_table("whole_table")
-        result = batch_definition.get_batch().validate(suite)
-        outcome = SuiteOutcome(suite.name, len(result.results), [_describe(r) for r in result.results if not r.success])
+    for suite_result in sorted(result.run_results.values(), key=lambda r: r.suite_name):
+        outcome = SuiteOutcome(
+            suite_result.suite_name,
+            len(suite_result.results),
+            [_describe(r) for r in suite_result.results if not r.success],
+        )
         outcomes.append(outcome)
         _record(wh, schema, outcome)
+        warnings = len(outcome.failed) - len(outcome.critical)
         print(
-            f"  quality {suite.name}: {outcome.evaluated - len(outcome.failed)}/{outcome.evaluated} passed"
+            f"  quality {outcome.suite}: {outcome.evaluated - len(outcome.failed)}/{outcome.evaluated} passed"
             + (f", {len(outcome.critical)} critical failed" if outcome.critical else "")
-            + (f", {len(outcome.failed) - len(outcome.critical)} warnings" if len(outcome.failed) > len(outcome.critical) else ""),
+            + (f", {warnings} warnings" if warnings else ""),
             flush=True,
         )
+    print(f"  Data Docs: {data_docs_index()}", flush=True)
     critical = [failure_message(o, f) for o in outcomes for f in o.critical]
     if critical:
         raise QualityGateFailed("quality gate failed, nothing published: " + "; ".join(critical))

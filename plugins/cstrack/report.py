@@ -81,7 +81,8 @@ figcaption {{ font-weight: 600; margin: 1rem 0 .4rem; }}
 <body>
 <h1>Citizen-science projects in the CS Track warehouse</h1>
 <p class="banner" id="freshness">Published {published_at:%Y-%m-%d %H:%M UTC} after passing the quality gate ·
-<strong id="total-projects">{total}</strong> projects · report generated {generated:%Y-%m-%d %H:%M UTC}</p>
+<strong id="total-projects">{total}</strong> projects · report generated {generated:%Y-%m-%d %H:%M UTC} ·
+<a id="data-docs" href="../quality/data_docs/index.html">what was checked (GX Data Docs)</a></p>
 {bar_chart("Projects by status (PPSR)", data["by_status"], "chart-status")}
 {bar_chart("Projects by country (top 15)", data["by_country"], "chart-country")}
 <h2>Counts by source</h2>
