@@ -80,9 +80,28 @@ def test_quality_gate_failure_names_expectation_and_keeps_marts(server_db, cstra
     failed = cstrack("refresh", env={"CSTRACK_INBOX": str(inbox)})
     assert failed.returncode != 0
     message = failed.stderr.strip().splitlines()[-1]
-    assert "quality gate failed" in message
+    assert "quality gate marts_gate failed" in message
     assert "suite marts.dim_project" in message
     assert "expect_column_values_to_be_between(column=start_year)" in message and "1066" in message
     assert mart_checksums(query, server_db) == before  # the last published marts are untouched
     recorded = query(server_db, "select suite, success, critical_failed from ops.quality_result where not success")
     assert recorded == [("marts.dim_project", False, 1)]
+    checked = {s for (s,) in query(server_db, "select distinct suite from ops.quality_result")}
+    assert checked == {"raw.catalogue_record", "marts.dim_project", "marts.bridge_project_source",
+                       "marts.bridge_project_country"}  # fmt: skip
+
+
+def test_raw_gate_warns_when_a_source_shrinks_by_more_than_half(server_db, cstrack, query, tmp_path):
+    cstrack("refresh", "--no-airflow", check=True)
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE, inbox)
+    shrunk = inbox / "catalogues" / "awesome_cs_nl.csv"
+    shrunk.write_text("".join(shrunk.read_text(encoding="utf-8").splitlines(keepends=True)[:51]), encoding="utf-8")
+
+    done = cstrack("refresh", "--no-airflow", env={"CSTRACK_INBOX": str(inbox)}, check=True)  # a warning, not a stop
+    assert "quality raw.catalogue_record: 6/7 passed, 1 warnings" in done.stdout
+    summary = query(server_db, "select summary from ops.quality_result where suite = 'raw.catalogue_record'"
+                               " and failed > 0")[0][0]  # fmt: skip
+    assert summary[0]["expectation"] == "unexpected_rows_expectation" and summary[0]["severity"] == "warning"
+    assert summary[0]["description"].startswith("volume:")
+    assert query(server_db, "select count(*) from marts.dim_project where source_system = 'awesome_cs_nl'")[0][0] == 50

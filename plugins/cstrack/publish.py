@@ -37,12 +37,14 @@ def build(wh: warehouse.Warehouse | None = None) -> dict[str, int]:
     wh = wh or warehouse.current()
     warehouse.migrate(wh)
     with build_lock(wh):
+        print("validating raw (quality gate)", flush=True)
+        quality.validate_raw(wh)
         with warehouse.connect(wh) as conn:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILD)))
         print(f"building marts into {BUILD} with dbt", flush=True)
         transform.run_dbt(["build"], wh, marts_schema=BUILD)
         print("validating the candidate marts (quality gate)", flush=True)
-        quality.validate_marts(wh, BUILD)
+        quality.validate_marts(wh)
         counts = publish(wh)
     print(f"published {', '.join(f'{t} ({n} rows)' for t, n in counts.items())}", flush=True)
     return counts

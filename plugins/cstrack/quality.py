@@ -44,6 +44,7 @@ def _describe(result) -> dict:
     details = result.result or {}
     return {
         "expectation": cfg.type,
+        "description": cfg.description,
         "kwargs": kwargs,
         "severity": (cfg.meta or {}).get("severity", "critical"),
         "unexpected_count": details.get("unexpected_count"),
@@ -56,6 +57,8 @@ def _describe(result) -> dict:
 def failure_message(outcome: SuiteOutcome, failure: dict) -> str:
     column = failure["kwargs"].get("column") or failure["kwargs"].get("column_list")
     what = f"{failure['expectation']}({'column=' + str(column) if column else ''})"
+    if failure.get("description"):
+        what += f" [{failure['description']}]"
     if failure["unexpected_count"] is not None:
         counts = f"{failure['unexpected_count']} of {failure['element_count']} rows unexpected"
         if failure["sample"]:
@@ -74,16 +77,23 @@ def data_docs_index() -> Path:
     return quality_dir() / "data_docs" / "index.html"
 
 
-def validate_marts(wh: warehouse.Warehouse, schema: str = ASSET_SCHEMA) -> list[SuiteOutcome]:
-    """Run the checkpoint `marts_gate` (every `marts.*` suite on the candidate tables in `schema`),
-    record the results, rebuild the Data Docs; raise QualityGateFailed on a critical failure."""
-    if schema != ASSET_SCHEMA:
-        raise ValueError(f"the GX assets point at {ASSET_SCHEMA}, not {schema}")
+def validate_raw(wh: warehouse.Warehouse) -> list[SuiteOutcome]:
+    """The raw gate (checkpoint `raw_gate`): keys, vocabularies, volume against the previous load, freshness."""
+    return run_gate("raw_gate", wh, "raw")
+
+
+def validate_marts(wh: warehouse.Warehouse) -> list[SuiteOutcome]:
+    """The marts gate (checkpoint `marts_gate`): every `marts.*` suite on the candidate tables in marts_build."""
+    return run_gate(CHECKPOINT, wh, ASSET_SCHEMA)
+
+
+def run_gate(checkpoint: str, wh: warehouse.Warehouse, schema: str) -> list[SuiteOutcome]:
+    """Run a checkpoint, record its results in ops, rebuild the Data Docs; raise on a critical failure."""
     # the committed config holds only these templates, never a secret or a machine's path
     os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
     os.environ["CSTRACK_QUALITY_DIR"] = str(quality_dir())
     context = _context()
-    result = context.checkpoints.get(CHECKPOINT).run()
+    result = context.checkpoints.get(checkpoint).run()
     outcomes = []
     for suite_result in sorted(result.run_results.values(), key=lambda r: r.suite_name):
         outcome = SuiteOutcome(
@@ -103,7 +113,7 @@ def validate_marts(wh: warehouse.Warehouse, schema: str = ASSET_SCHEMA) -> list[
     print(f"  Data Docs: {data_docs_index()}", flush=True)
     critical = [failure_message(o, f) for o in outcomes for f in o.critical]
     if critical:
-        raise QualityGateFailed("quality gate failed, nothing published: " + "; ".join(critical))
+        raise QualityGateFailed(f"quality gate {checkpoint} failed, nothing published: " + "; ".join(critical))
     return outcomes
 
 
