@@ -37,8 +37,9 @@ def build(wh: warehouse.Warehouse | None = None) -> dict[str, int]:
     wh = wh or warehouse.current()
     warehouse.migrate(wh)
     with build_lock(wh):
-        print("validating raw (quality gate)", flush=True)
+        print("validating raw (quality gate) and its freshness", flush=True)
         quality.validate_raw(wh)
+        transform.run_dbt(["source", "freshness"], wh, marts_schema=BUILD)  # warns past 45 days, never stops
         with warehouse.connect(wh) as conn:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILD)))
         print(f"building marts into {BUILD} with dbt", flush=True)

@@ -25,6 +25,7 @@ def dbt_env(wh: warehouse.Warehouse, marts_schema: str = BUILD_SCHEMA) -> dict[s
         "DBT_PROJECT_DIR": str(config.project_dir() / "dbt"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_PARTIAL_PARSE": "true",
+        "DBT_USE_COLORS": "false",
     }
 
 

@@ -29,9 +29,9 @@ select
             then r.geographic_extent_raw
     end as geographic_extent,
     r.lead_organisation,
-    r.countries,
-    r.topics,
-    r.participation_tasks,
-    r.keywords
+    {{ jsonb_text_array('r.countries_json') }} as countries,
+    {{ jsonb_text_array('r.topics_json') }} as topics,
+    {{ jsonb_text_array('r.participation_tasks_json') }} as participation_tasks,
+    {{ jsonb_text_array('r.keywords_json') }} as keywords
 from records as r
 left join status_alias as s on {{ normalise_key('r.status_raw') }} = s.alias_key

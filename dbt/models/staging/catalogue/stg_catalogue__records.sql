@@ -26,9 +26,9 @@ select
     r.record ->> 'lead_organisation' as lead_organisation,
     r.record ->> 'organisation_type' as organisation_type,
     r.record ->> 'language' as language,
-    {{ jsonb_text_array("r.record -> 'countries'") }} as countries,
-    {{ jsonb_text_array("r.record -> 'topics'") }} as topics,
-    {{ jsonb_text_array("r.record -> 'keywords'") }} as keywords,
-    {{ jsonb_text_array("r.record -> 'participation_tasks'") }} as participation_tasks
+    r.record -> 'countries' as countries_json,
+    r.record -> 'topics' as topics_json,
+    r.record -> 'keywords' as keywords_json,
+    r.record -> 'participation_tasks' as participation_tasks_json
 from {{ source('raw', 'catalogue_record') }} as r
 inner join latest_load as l on r._load_id = l.load_id
