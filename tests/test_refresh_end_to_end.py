@@ -47,6 +47,7 @@ def test_refresh_on_embedded_warehouse(home, cstrack, query):
     report = home / "report" / "index.html"
     assert report.exists() and '<strong id="total-projects">640</strong>' in report.read_text()
     assert 'href="../quality/data_docs/index.html"' in report.read_text()
+    assert "sodascience, Awesome Citizen Science NL (CC BY 4.0)" in report.read_text()  # the licence's credit line
     docs = home / "quality" / "data_docs" / "index.html"
     assert docs.exists() and "marts.dim_project" in docs.read_text()
 

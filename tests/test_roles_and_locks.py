@@ -33,3 +33,25 @@ def test_second_build_refuses_while_one_holds_the_lock(server_db):
 
 def test_migrations_are_recorded_once(server_db):
     assert warehouse.migrate(server_db) == []  # already applied by the fixture: nothing to do
+
+
+def test_second_build_waits_for_the_first(server_db):
+    import threading
+    import time
+
+    events = []
+    first_holds = threading.Event()
+
+    def first():
+        with publish.build_lock(server_db):
+            first_holds.set()
+            time.sleep(1.0)
+            events.append("first released")
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    first_holds.wait(10)
+    with publish.build_lock(server_db):  # blocks until the first build lets go
+        events.append("second acquired")
+    holder.join()
+    assert events == ["first released", "second acquired"]

