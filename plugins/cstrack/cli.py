@@ -26,11 +26,26 @@ def _warehouse(args) -> int:
 
 def _load(args) -> int:
     from cstrack import warehouse
-    from cstrack.sources.catalogue import load_catalogue
 
+    if args.kind != "social" and args.file is None:
+        raise CstrackError(f"load {args.kind} needs the {'mapping' if args.kind == 'catalogue' else 'codebook'} and the FILE")
     wh = warehouse.current()
     warehouse.migrate(wh)
-    print(load_catalogue(args.definition, args.file, wh).summary())
+    if args.kind == "catalogue":
+        from cstrack.sources.catalogue import load_catalogue
+
+        result = load_catalogue(args.definition, args.file, wh)
+    elif args.kind == "survey":
+        from cstrack.sources.survey import load_survey
+
+        result = load_survey(args.definition, args.file, wh)
+    else:
+        from cstrack.sources.social import load_social
+
+        if args.format is None:
+            raise CstrackError("load social needs --format (twitter_v2, mastodon or lynguo)")
+        result = load_social(args.format, args.definition, wh)
+    print(result.summary())
     return 0
 
 
@@ -74,10 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     wh.add_argument("action", choices=["start", "stop", "status", "url"])
     wh.set_defaults(func=_warehouse)
 
-    load = commands.add_parser("load", help="load one source file into raw")
-    load.add_argument("kind", choices=["catalogue"])
-    load.add_argument("definition", type=Path, help="the mapping (catalogues/<source>.yml)")
-    load.add_argument("file", type=Path, help="the export to load")
+    load = commands.add_parser(
+        "load",
+        help="load one source file into raw",
+        description="cstrack load catalogue MAPPING FILE | load survey CODEBOOK FILE | load social --format F FILE",
+    )
+    load.add_argument("kind", choices=["catalogue", "survey", "social"])
+    load.add_argument("definition", type=Path, help="the mapping or codebook (for social: the file itself)")
+    load.add_argument("file", type=Path, nargs="?", help="the export to load")
+    load.add_argument("--format", choices=["twitter_v2", "mastodon", "lynguo"], help="social posts' format")
     load.set_defaults(func=_load)
 
     build = commands.add_parser("build", help="dbt build into marts_build, quality gate, publish to marts")
