@@ -1,5 +1,5 @@
--- Source records with their project key and vocabularies applied (PPSR status, dates, extent).
--- Entity resolution across sources comes later; for now each source record is its own project.
+-- Source records with vocabularies applied (PPSR status, dates, extent) and the keys entity resolution
+-- matches on: the normalised URL and the normalised title.
 with records as (
     select * from {{ ref('stg_catalogue__records') }}
 ),
@@ -9,8 +9,9 @@ status_alias as (
 )
 
 select
-    md5(r.source_system || '|' || r.source_record_id) as project_key,
+    md5(r.source_system || '|' || r.source_record_id) as record_key,
     r.source_system,
+    r.source_kind,
     r.source_record_id,
     r.load_id,
     r.loaded_at,
@@ -18,6 +19,9 @@ select
     r.aim,
     r.description,
     r.url,
+    {{ normalise_url('r.url') }} as url_key,
+    -- letters and digits only, single-spaced, lower case: "The Great-Backyard  Bird Count!" -> "the great backyard bird count"
+    btrim(regexp_replace(lower(r.title), '[^[:alnum:]]+', ' ', 'g')) as title_key,
     s.status,
     r.status_raw,
     case when r.start_date_raw ~ '^\d{4}-\d{2}-\d{2}$' then r.start_date_raw::date end as start_date,
@@ -29,8 +33,14 @@ select
             then r.geographic_extent_raw
     end as geographic_extent,
     r.lead_organisation,
+    r.organisation_type,
+    r.funding,
+    case when r.language ~ '^[a-z]{2}$' then r.language end as source_language,
+    case when r.latitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.latitude_raw::numeric) <= 90 then r.latitude_raw::numeric end as latitude,
+    case when r.longitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.longitude_raw::numeric) <= 180 then r.longitude_raw::numeric end as longitude,
     {{ jsonb_text_array('r.countries_json') }} as countries,
     {{ jsonb_text_array('r.topics_json') }} as topics,
+    case when jsonb_typeof(r.sdgs_json) = 'array' then r.sdgs_json else '[]'::jsonb end as sdg_labels,
     {{ jsonb_text_array('r.participation_tasks_json') }} as participation_tasks,
     {{ jsonb_text_array('r.keywords_json') }} as keywords
 from records as r

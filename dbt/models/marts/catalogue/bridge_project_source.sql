@@ -1,6 +1,10 @@
+-- Every current source record exactly once, with the project it was resolved into and how.
 select
-    project_key,
-    source_system,
-    source_record_id,
-    load_id
-from {{ ref('int_catalogue__records') }}
+    k.project_key,
+    r.source_system,
+    r.source_kind,
+    r.source_record_id,
+    k.match_rule,
+    r.load_id
+from {{ ref('int_catalogue__records') }} as r
+inner join {{ ref('int_catalogue__project_keys') }} as k on k.record_key = r.record_key

@@ -1,17 +1,20 @@
--- One row per record of the latest successful load of each catalogue source: an export is a
--- snapshot of its source, so older loads are history, not current records.
+-- One row per record of the latest successful load of each catalogue source and each crawled platform:
+-- an export (or one extraction of a platform's pages) is a snapshot of its source, so older loads are
+-- history, not current records.
 with latest_load as (
     select distinct on (source_system)
         load_id,
+        source_kind,
         source_system,
         finished_at
     from {{ source('ops', 'load_run') }}
-    where source_kind = 'catalogue' and status = 'succeeded'
+    where source_kind in ('catalogue', 'crawl') and status = 'succeeded'
     order by source_system, load_id desc
 )
 
 select
     r.source_system,
+    l.source_kind,
     r.source_record_id,
     r._load_id as load_id,
     l.finished_at as loaded_at,
@@ -26,8 +29,12 @@ select
     r.record ->> 'lead_organisation' as lead_organisation,
     r.record ->> 'organisation_type' as organisation_type,
     r.record ->> 'language' as language,
+    r.record ->> 'latitude' as latitude_raw,
+    r.record ->> 'longitude' as longitude_raw,
+    r.record ->> 'funding' as funding,
     r.record -> 'countries' as countries_json,
     r.record -> 'topics' as topics_json,
+    r.record -> 'sdgs' as sdgs_json,
     r.record -> 'keywords' as keywords_json,
     r.record -> 'participation_tasks' as participation_tasks_json
 from {{ source('raw', 'catalogue_record') }} as r
