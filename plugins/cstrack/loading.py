@@ -51,7 +51,9 @@ def record_load(
     *,
     kind: str,
     source_system: str,
-    path: Path,
+    path: Path | None = None,
+    content_hash: str | None = None,
+    source_file: str | None = None,
     definition_hash: str,
     table: str,
     columns: tuple[str, ...],
@@ -61,14 +63,18 @@ def record_load(
     snapshot: bool = False,
     wh: warehouse.Warehouse | None = None,
     progress: Callable[[str], None] | None = print_progress,
+    after_copy: Callable[..., None] | None = None,
 ) -> LoadResult:
     """Stream `rows` into `table`.
 
     `rows` yields (row_number, values, reason, field, raw_value): values for a good row, or None and the
     reason for a row to quarantine. Provenance columns (_load_id, _source, _source_row) are added here.
+    Content not in one file (a crawl's stored pages) passes `content_hash` and a `source_file` label instead
+    of `path`; its rows may yield a sixth element, their own `_source` (e.g. the page URL).
+    `after_copy(conn, load_id)`, when given, writes companion tables in the same transaction.
     """
-    content_hash = file_sha256(path)
-    source_file = str(path)
+    content_hash = content_hash or file_sha256(path)
+    source_file = source_file or str(path)
     wh = wh or warehouse.current()
     with warehouse.connect(wh) as conn:
         try:
@@ -92,15 +98,18 @@ def record_load(
                 rejected = []
                 cols = ", ".join(("_load_id", "_source", "_source_row") + columns)
                 with conn.cursor().copy(f"copy {table} ({cols}) from stdin") as copy:
-                    for number, values, reason, field, raw_value in rows:
+                    for number, values, reason, field, raw_value, *row_source in rows:
                         read += 1
+                        source = row_source[0] if row_source else source_file
                         if values is None:
-                            rejected.append((load_id, source_file, number, field, reason, raw_value))
+                            rejected.append((load_id, source, number, field, reason, raw_value))
                         else:
-                            copy.write_row((load_id, source_file, number) + to_values(values))
+                            copy.write_row((load_id, source, number) + to_values(values))
                             loaded += 1
                         if progress and read % PROGRESS_EVERY == 0:
                             progress(f"  {source_system}: {read} rows read, {len(rejected)} quarantined")
+                if after_copy is not None:
+                    after_copy(conn, load_id)
                 if rejected:
                     with conn.cursor().copy(
                         "copy ops.quarantine (load_id, source_file, source_row, field, reason, raw_value) from stdin"

@@ -1,0 +1,1 @@
+"""Generators of synthetic demo and test data (deterministic for a given seed)."""
