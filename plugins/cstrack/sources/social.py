@@ -1,0 +1,785 @@
+"""Social posts (DESIGN.md §6.4): Twitter/X API v2 pages, Mastodon statuses and Lynguo CSV exports.
+
+Each format has a streaming parser that yields one post at a time, so memory is bounded whatever the
+file size:
+- JSON (twitter_v2, mastodon) is read by `iter_json_values`: the elements of a top-level array, or a
+  sequence of top-level values (one page, JSON lines, concatenated pages), one value at a time. Memory
+  holds one value (a Twitter page or a Mastodon status) plus a 1 MiB read-ahead; a single value larger
+  than MAX_VALUE_CHARS (64 Mi characters) is quarantined instead of read.
+- CSV (lynguo) is read record by record by the csv module.
+
+Posts are enriched at load time (language, VADER sentiment, SDG mentions, normalised hashtags,
+pseudonyms) and land in `raw.social_post` with COPY through `record_load`. Text and handles stay in
+`raw`; dbt reads only the derived columns. Every input either loads or is quarantined with a reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
+
+from cstrack import config, warehouse
+from cstrack.errors import CstrackError
+from cstrack.loading import LoadResult, record_load
+from cstrack.privacy import pseudonymise
+
+FORMATS = ("twitter_v2", "mastodon", "lynguo")
+# Bump when parsing or enrichment changes: files then load again as new observations (dbt keeps the latest).
+PARSER_VERSION = "1"
+TABLE = "raw.social_post"
+COLUMNS = (
+    "source_format", "platform", "post_id", "posted_at", "kind", "referenced_post_id", "author_handle",
+    "author_pseudonym", "text", "source_language", "language", "language_detected", "sentiment",
+    "source_sentiment", "hashtags", "mention_handles", "mention_pseudonyms", "urls", "sdgs", "like_count",
+    "repost_count", "reply_count", "quote_count", "impression_count", "reach", "withheld_in", "tracked_term",
+)  # fmt: skip
+LYNGUO_COLUMNS = ("Fecha", "Fuente", "Texto", "Enlace", "Marca", "Usuario", "Opinion", "Impacto")
+
+CHUNK_CHARS = 1 << 20
+MAX_VALUE_CHARS = 64 << 20
+MAX_BIGINT = 2**63 - 1
+# Per-record problems that make a post unusable; anything else is a bug and should surface.
+RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
+
+
+class BadPost(ValueError):
+    """A post that cannot load: quarantined with `field` and the reason."""
+
+    def __init__(self, field: str | None, reason: str):
+        super().__init__(reason)
+        self.field = field
+
+
+# --- streaming JSON ------------------------------------------------------------------------------------
+
+
+def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
+    """Yield (value, None) for each top-level value, or (None, reason) for what cannot be parsed.
+
+    A top-level array yields its elements; otherwise consecutive top-level values (JSON lines, one
+    document, concatenated documents). After a syntax error, a sequence resumes at the next line (so
+    one bad JSON line costs one line); inside an array nothing after the error can be trusted, so the
+    rest of the array is reported once and not read.
+    """
+    decoder = json.JSONDecoder()
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
+        buf, pos, consumed, eof = "", 0, 0, False
+
+        def fill(at_least: int = CHUNK_CHARS) -> None:
+            nonlocal buf, pos, consumed, eof
+            chunk = handle.read(max(at_least, CHUNK_CHARS))
+            consumed += pos
+            buf, pos = buf[pos:] + chunk, 0
+            eof = not chunk
+
+        def skip_ws() -> bool:
+            """Move to the next non-whitespace character; False at the end of the file."""
+            nonlocal pos
+            while True:
+                while pos < len(buf) and buf[pos] in " \t\r\n\ufeff":
+                    pos += 1
+                if pos < len(buf):
+                    return True
+                if eof:
+                    return False
+                fill()
+
+        def decode() -> tuple[Any, str | None]:
+            """The value at pos (pos moves past it), or an error reason (pos stays)."""
+            nonlocal pos
+            while True:
+                try:
+                    value, end = decoder.raw_decode(buf, pos)
+                    if end < len(buf) or eof:  # a number at the buffer's end may continue in the next chunk
+                        pos = end
+                        return value, None
+                    fill(len(buf) - pos)
+                    continue
+                except json.JSONDecodeError as exc:
+                    incomplete = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated string")
+                    if incomplete and not eof and len(buf) - pos < MAX_VALUE_CHARS:
+                        fill(len(buf) - pos)  # doubling: a large value costs linear time
+                        continue
+                    if len(buf) - pos >= MAX_VALUE_CHARS:
+                        return None, f"a JSON value at character {consumed + pos} is larger than {MAX_VALUE_CHARS} characters"
+                    return None, f"not valid JSON at character {consumed + exc.pos}: {exc.msg}"
+
+        if not skip_ws():
+            return
+        if buf[pos] == "[":
+            pos += 1
+            first = True
+            while True:
+                if not skip_ws():
+                    yield None, f"unexpected end of file inside the top-level array at character {consumed + pos}"
+                    return
+                if buf[pos] == "]":
+                    pos += 1
+                    break
+                if not first:
+                    if buf[pos] != ",":
+                        yield None, f"not valid JSON at character {consumed + pos}: expecting ',' between array elements; the rest of the file was not read"
+                        return
+                    pos += 1
+                    if not skip_ws():
+                        yield None, f"unexpected end of file inside the top-level array at character {consumed + pos}"
+                        return
+                first = False
+                value, error = decode()
+                if error:
+                    yield None, error + "; the rest of the file was not read"
+                    return
+                yield value, None
+            if skip_ws():
+                yield None, f"unexpected data after the top-level array at character {consumed + pos}"
+            return
+        while skip_ws():
+            value, error = decode()
+            if error:
+                yield None, error
+                # resume at the next line: JSON lines hold one value per line
+                while True:
+                    newline = buf.find("\n", pos)
+                    if newline >= 0:
+                        pos = newline + 1
+                        break
+                    if eof:
+                        pos = len(buf)
+                        break
+                    fill()
+                continue
+            yield value, None
+
+
+# --- shared helpers ------------------------------------------------------------------------------------
+
+
+def normalise_hashtag(tag: str) -> str:
+    """NFKC, case-folded, without the leading '#' (so #CitizenScience, #citizenscience and ＃CITIZENSCIENCE agree)."""
+    return unicodedata.normalize("NFKC", tag).casefold().lstrip("#").strip()
+
+
+def _unique(values) -> list:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _timestamp(value, field: str) -> datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise BadPost(field, f"{field} is missing")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadPost(field, f"{field} is not an ISO timestamp: {value[:60]!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _count(value) -> int | None:
+    """A metric: a non-negative integer, else null."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BIGINT:
+        return None
+    return value
+
+
+def _id(value, field: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        raise BadPost(field, f"{field} is missing")
+    return str(value).strip()
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _host(url) -> str:
+    try:
+        return (urlsplit(url).hostname or "") if isinstance(url, str) else ""
+    except ValueError:
+        return ""
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _snippet(value) -> str:
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        text = repr(value)
+    return text[:1000].encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+def _check_text(values: tuple) -> tuple:
+    """PostgreSQL text holds no NUL and only valid Unicode: drop NULs, refuse lone surrogates (invalid bytes)."""
+    cleaned = []
+    for column, value in zip(COLUMNS, values):
+        if isinstance(value, str):
+            value = _clean_str(column, value)
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            value = [_clean_str(column, v) for v in value]
+        cleaned.append(value)
+    return tuple(cleaned)
+
+
+def _clean_str(column: str, value: str) -> str:
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadPost(column, f"invalid UTF-8 bytes (or a lone surrogate) in {column}") from None
+    return value
+
+
+# --- enrichment ----------------------------------------------------------------------------------------
+
+# Twitter's codes for "no linguistic content" or undetermined; the post's language is then detected
+UNDETERMINED = {"und", "zxx", "qme", "qht", "qam", "qct", "qst", "art", "mis", "mul"}
+_NOISE = re.compile(r"https?://\S+|[@#]\w+|^RT\b", re.UNICODE)
+_SDG_TEXT = re.compile(r"(?<!\w)#?(?:SDGs?|ODS|ODD|Global\s*Goals?)[\s#_-]*(\d{1,2})(?!\d)", re.IGNORECASE)
+_SDG_TAG = re.compile(r"^(?:sdgs?|ods|odd|globalgoals?)_?(\d{1,2})$")
+
+
+def sdg_keyword_seed() -> Path:
+    return config.project_dir() / "dbt" / "seeds" / "sdg_keyword.csv"
+
+
+class Enricher:
+    """Pseudonyms, language, sentiment and SDG mentions of one post; built once per load."""
+
+    def __init__(self):
+        from langdetect import DetectorFactory
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        DetectorFactory.seed = 0  # langdetect is random without a seed: same text, same language
+        self.key = config.pseudonym_key()
+        self.vader = SentimentIntensityAnalyzer()
+        self.keywords = self._keyword_patterns()
+        self.pseudonym = lru_cache(maxsize=1 << 16)(self._pseudonym)
+        self.sentiment_of = lru_cache(maxsize=1 << 14)(self._sentiment)  # retweets repeat their text
+
+    def _pseudonym(self, platform: str, value: str) -> str:
+        return pseudonymise(value, f"social:{platform}", key=self.key)
+
+    @staticmethod
+    def _keyword_patterns() -> dict[str, tuple[re.Pattern, dict[str, set[int]]]]:
+        """language -> (one regex of all its keywords, keyword -> SDGs), from the seed dbt/seeds/sdg_keyword.csv."""
+        path = sdg_keyword_seed()
+        if not path.is_file():
+            return {}
+        by_language: dict[str, dict[str, set[int]]] = {}
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                keyword = normalise_hashtag(row.get("keyword") or "")
+                try:
+                    sdg = int(row.get("sdg") or "")
+                except ValueError:
+                    continue
+                if keyword and 1 <= sdg <= 17:
+                    language = (row.get("language") or "").strip().lower() or "*"
+                    by_language.setdefault(language, {}).setdefault(keyword, set()).add(sdg)
+        patterns = {}
+        for language, keywords in by_language.items():
+            alternation = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
+            patterns[language] = (re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), keywords)
+        return patterns
+
+    def definition(self) -> str:
+        """What, besides the file, decides the loaded rows: a changed keyword seed loads files again."""
+        seed = sdg_keyword_seed()
+        seed_hash = hashlib.sha256(seed.read_bytes()).hexdigest() if seed.is_file() else "none"
+        return f"social parser {PARSER_VERSION}; sdg keywords {seed_hash}"
+
+    def language(self, source_language, text: str) -> tuple[str | None, bool]:
+        code = source_language.strip().lower().split("-")[0].split("_")[0] if isinstance(source_language, str) else ""
+        if code and code not in UNDETERMINED and re.fullmatch(r"[a-z]{2,3}", code):
+            return code, False
+        return self.detect(text), True
+
+    @staticmethod
+    @lru_cache(maxsize=1 << 12)
+    def detect(text: str) -> str | None:
+        from langdetect import LangDetectException, detect
+
+        content = _NOISE.sub(" ", text or "")
+        if sum(ch.isalpha() for ch in content) < 12:  # too short to tell
+            return None
+        try:
+            return detect(content).split("-")[0]
+        except LangDetectException:
+            return None
+
+    def _sentiment(self, text: str) -> float:
+        return round(self.vader.polarity_scores(text)["compound"], 4)
+
+    def sentiment(self, language: str | None, text: str) -> float | None:
+        """VADER's compound score in [-1, 1]; VADER's lexicon is English, so other languages get null."""
+        return self.sentiment_of(text) if language == "en" and text else None
+
+    def sdgs(self, hashtags: list[str], text: str, language: str | None) -> list[int]:
+        found = set()
+        for tag in hashtags:
+            match = _SDG_TAG.match(tag)
+            if match:
+                found.add(int(match.group(1)))
+        for match in _SDG_TEXT.finditer(text or ""):
+            found.add(int(match.group(1)))
+        if text:
+            folded = unicodedata.normalize("NFKC", text).casefold()
+            for lang in (language, "*"):
+                if lang in self.keywords:
+                    pattern, keywords = self.keywords[lang]
+                    for match in pattern.finditer(folded):
+                        found.update(keywords[match.group(0)])
+        return sorted(s for s in found if 1 <= s <= 17)
+
+    def row(self, post: dict) -> tuple:
+        """The raw.social_post values of a parsed post."""
+        platform = post["platform"]
+        text = post.get("text") or ""
+        language, detected = self.language(post.get("source_language"), text)
+        hashtags = _unique(normalise_hashtag(t) for t in post.get("hashtags", ()) if isinstance(t, str))
+        mentions = post.get("mentions", ())  # (handle, stable id or None)
+        return _check_text((
+            post["source_format"], platform, post["post_id"], post["posted_at"], post["kind"],
+            post.get("referenced_post_id"), post.get("author_handle"),
+            self.pseudonym(platform, post["author_key"]), text or None,
+            post.get("source_language") if isinstance(post.get("source_language"), str) else None,
+            language, detected, self.sentiment(language, text), post.get("source_sentiment"), hashtags,
+            _unique(h for h, _ in mentions), _unique(self.pseudonym(platform, key) for _, key in mentions),
+            _unique(u for u in post.get("urls", ()) if isinstance(u, str)), self.sdgs(hashtags, text, language),
+            post.get("like_count"), post.get("repost_count"), post.get("reply_count"), post.get("quote_count"),
+            post.get("impression_count"), post.get("reach"), post.get("withheld_in"), post.get("tracked_term"),
+        ))  # fmt: skip
+
+
+# --- twitter_v2 ----------------------------------------------------------------------------------------
+
+_KIND_OF_REFERENCE = {"retweeted": "repost", "quoted": "quote", "replied_to": "reply"}
+
+
+def twitter_posts(path: Path) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    """(post number, post, reason, field, raw value) for each tweet of API v2 pages (JSON, JSONL or arrays).
+
+    A page's `errors` for unavailable tweets (deleted, suspended, protected) are quarantined with their reason.
+    """
+    number = 0
+    for page_number, (page, error) in enumerate(iter_json_values(path), start=1):
+        if error:
+            number += 1
+            yield number, None, f"page {page_number}: {error}", None, None
+            continue
+        if not isinstance(page, dict):
+            number += 1
+            yield number, None, f"page {page_number}: not a JSON object with `data`", None, _snippet(page)
+            continue
+        if "data" not in page and "id" in page and "errors" not in page:
+            page = {"data": [page]}  # a bare tweet object
+        users = {}
+        for user in _list(_dict(page.get("includes")).get("users")):
+            if isinstance(user, dict) and isinstance(user.get("id"), (str, int)):
+                users[str(user["id"])] = user
+        data = page.get("data")
+        tweets = [data] if isinstance(data, dict) else _list(data)
+        if data is not None and not isinstance(data, (dict, list)):
+            number += 1
+            yield number, None, f"page {page_number}: `data` is not a list of tweets", "data", _snippet(data)
+        for tweet in tweets:
+            number += 1
+            try:
+                yield number, _tweet(tweet, users), None, None, None
+            except BadPost as exc:
+                yield number, None, f"page {page_number}: {exc}", exc.field, _snippet(tweet)
+            except RECORD_ERRORS as exc:
+                yield number, None, f"page {page_number}: malformed tweet ({type(exc).__name__}: {exc})", None, _snippet(tweet)
+        for problem in _list(page.get("errors")):
+            number += 1
+            problem = _dict(problem)
+            resource = problem.get("resource_id") or problem.get("value") or "?"
+            title = problem.get("title") or "error"
+            detail = problem.get("detail") or ""
+            yield number, None, f"page {page_number}: tweet {resource} not available ({title}: {detail})".strip(), "errors", _snippet(problem)
+
+
+def _tweet(tweet, users: dict) -> dict:
+    if not isinstance(tweet, dict):
+        raise BadPost(None, "a tweet is not a JSON object")
+    post_id = _id(tweet.get("id"), "id")
+    author_id = _id(tweet.get("author_id"), "author_id")
+    text = _dict(tweet.get("note_tweet")).get("text") or tweet.get("text")
+    if text is not None and not isinstance(text, str):
+        raise BadPost("text", "text is not a string")
+    references = {}
+    for reference in map(_dict, _list(tweet.get("referenced_tweets"))):
+        if reference.get("type") in _KIND_OF_REFERENCE:
+            references.setdefault(reference["type"], _id(reference.get("id"), "referenced_tweets.id"))
+    # a reply that quotes is a quote: retweet first, then quote, then reply
+    kind, referenced = "original", None
+    for ref_type in _KIND_OF_REFERENCE:
+        if ref_type in references:
+            kind, referenced = _KIND_OF_REFERENCE[ref_type], references[ref_type]
+            break
+    entities = _dict(tweet.get("entities"))
+    metrics = _dict(tweet.get("public_metrics"))
+    withheld = tweet.get("withheld")
+    withheld_in = None
+    if isinstance(withheld, dict):
+        withheld_in = [c for c in _list(withheld.get("country_codes")) if isinstance(c, str)]
+        if withheld.get("copyright"):
+            withheld_in.append("copyright")
+    handle = _dict(users.get(author_id)).get("username")
+    return {
+        "source_format": "twitter_v2",
+        "platform": "twitter",
+        "post_id": post_id,
+        "posted_at": _timestamp(tweet.get("created_at"), "created_at"),
+        "kind": kind,
+        "referenced_post_id": referenced,
+        "author_handle": handle if isinstance(handle, str) else None,  # unknown when `includes` is missing
+        "author_key": author_id,  # the stable account id, known even without `includes`
+        "text": text,
+        "source_language": tweet.get("lang"),
+        "hashtags": [_dict(h).get("tag") for h in _list(entities.get("hashtags"))],
+        "mentions": [
+            (m["username"], str(m.get("id") or "@" + m["username"].casefold()))
+            for m in map(_dict, _list(entities.get("mentions")))
+            if isinstance(m.get("username"), str)
+        ],
+        "urls": [
+            u.get("unwound_url") or u.get("expanded_url") or u.get("url") for u in map(_dict, _list(entities.get("urls")))
+        ],
+        "like_count": _count(metrics.get("like_count")),
+        "repost_count": _count(metrics.get("retweet_count")),
+        "reply_count": _count(metrics.get("reply_count")),
+        "quote_count": _count(metrics.get("quote_count")),
+        "impression_count": _count(metrics.get("impression_count")),
+        "withheld_in": withheld_in,
+    }
+
+
+# --- mastodon ------------------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+_HREF = re.compile(r"""<a\s[^>]*?href=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
+
+
+def mastodon_posts(path: Path) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    """(post number, post, reason, field, raw value) for each Status of a JSON array (or JSON lines)."""
+    for number, (status, error) in enumerate(iter_json_values(path), start=1):
+        if error:
+            yield number, None, error, None, None
+            continue
+        try:
+            yield number, _status(status), None, None, None
+        except BadPost as exc:
+            yield number, None, str(exc), exc.field, _snippet(status)
+        except RECORD_ERRORS as exc:
+            yield number, None, f"malformed status ({type(exc).__name__}: {exc})", None, _snippet(status)
+
+
+def _acct(account: dict) -> str:
+    """user@instance: local accounts' `acct` lacks the instance, their `url` names it."""
+    acct = account.get("acct") or account.get("username")
+    if not isinstance(acct, str) or not acct.strip():
+        raise BadPost("account.acct", "account.acct is missing")
+    acct = acct.strip().lstrip("@")
+    host = _host(account.get("url"))
+    return acct if "@" in acct or not host else f"{acct}@{host}"
+
+
+def _status_id(status: dict, field: str) -> str:
+    """The status uri is its global id, but it names the author: keep its hash (the instance's id otherwise)."""
+    uri = status.get("uri")
+    return _sha(uri) if isinstance(uri, str) and uri.strip() else _id(status.get("id"), field)
+
+
+def _status(status) -> dict:
+    if not isinstance(status, dict):
+        raise BadPost(None, "a status is not a JSON object")
+    if status.get("visibility") in ("private", "direct"):
+        raise BadPost("visibility", f"not public (visibility {status['visibility']}): not collected")
+    post_id = _status_id(status, "id")
+    account = _dict(status.get("account"))
+    if not account:
+        raise BadPost("account", "account is missing")
+    acct = _acct(account)
+    reblog = status.get("reblog") if isinstance(status.get("reblog"), dict) else None
+    quote = _dict(status.get("quote"))
+    quoted = quote.get("quoted_status") if isinstance(quote.get("quoted_status"), dict) else (quote if "uri" in quote else None)
+    if reblog:
+        kind, referenced = "repost", _status_id(reblog, "reblog.id")
+    elif quoted:
+        kind, referenced = "quote", _status_id(quoted, "quote.id")
+    elif status.get("in_reply_to_id") is not None:
+        kind, referenced = "reply", _id(status.get("in_reply_to_id"), "in_reply_to_id")
+    else:
+        kind, referenced = "original", None
+    content_of = reblog or status  # a reblog's own content is empty: the reblogged status carries it
+    content = content_of.get("content") or ""
+    if not isinstance(content, str):
+        raise BadPost("content", "content is not a string")
+    mentions = [m for m in map(_dict, _list(content_of.get("mentions"))) if isinstance(m.get("acct") or m.get("username"), str)]
+    mention_urls = {m.get("url") for m in mentions}
+    urls = [
+        html.unescape(href) for href in _HREF.findall(content)
+        if href not in mention_urls and "/tags/" not in href
+    ]  # fmt: skip
+    card_url = _dict(content_of.get("card")).get("url")
+    if isinstance(card_url, str):
+        urls.append(card_url)
+    text = html.unescape(_TAG.sub(" ", re.sub(r"<br\s*/?>|</p>", "\n", content))).strip()
+    if status.get("spoiler_text") and isinstance(status["spoiler_text"], str):
+        text = f"{status['spoiler_text']}\n{text}"
+    handles = [_acct(m) for m in mentions]
+    return {
+        "source_format": "mastodon",
+        "platform": "mastodon",
+        "post_id": post_id,
+        "posted_at": _timestamp(status.get("created_at"), "created_at"),
+        "kind": kind,
+        "referenced_post_id": referenced,
+        "author_handle": acct,
+        "author_key": "@" + acct.casefold(),
+        "text": text,
+        "source_language": status.get("language") or (reblog or {}).get("language"),
+        "hashtags": [_dict(t).get("name") for t in _list(content_of.get("tags"))],
+        "mentions": [(h, "@" + h.casefold()) for h in handles],
+        "urls": urls,
+        "like_count": _count(status.get("favourites_count")),
+        "repost_count": _count(status.get("reblogs_count")),
+        "reply_count": _count(status.get("replies_count")),
+        "quote_count": _count(status.get("quotes_count")),
+    }
+
+
+# --- lynguo --------------------------------------------------------------------------------------------
+
+_LYNGUO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d")
+_OPINION = {"positiva": "positive", "positivo": "positive", "positive": "positive", "negativa": "negative",
+            "negativo": "negative", "negative": "negative", "neutra": "neutral", "neutro": "neutral", "neutral": "neutral"}  # fmt: skip
+_PLATFORM = {"twitter": "twitter", "x": "twitter", "x (twitter)": "twitter", "twitter/x": "twitter"}
+_STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/[^/]+/status(?:es)?/(\d+)", re.IGNORECASE)
+_HASHTAG = re.compile(r"(?<![\w&])[#＃](\w+)", re.UNICODE)
+_MENTION = re.compile(r"(?<![\w])@(\w{1,50})", re.UNICODE)
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _lynguo_time(value: str) -> datetime:
+    text = value.strip()
+    for fmt in _LYNGUO_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)  # Lynguo exports carry no zone: UTC
+        except ValueError:
+            continue
+    try:
+        return _timestamp(text, "Fecha")
+    except BadPost:
+        raise BadPost("Fecha", f"Fecha is not a date and time: {value[:40]!r}") from None
+
+
+def _header_key(name: str) -> str:
+    """Header names compared without case, accents and surrounding space (Opinión = Opinion)."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().lstrip("\ufeff"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    """(first line of the record, post, reason, field, raw value) for each record of a Lynguo CSV export.
+
+    Lines are numbered in the file (the header is line 1). Invalid UTF-8 bytes quarantine their record
+    only: the file is decoded with `surrogateescape` and a record holding an escaped byte is refused.
+    """
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=";")
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            yield 1, None, f"line 1: unreadable header ({exc})", None, None
+            return
+        if header is None:
+            return
+        positions = {_header_key(h): i for i, h in enumerate(header)}
+        missing = [c for c in LYNGUO_COLUMNS if _header_key(c) in ("fecha", "texto", "usuario") and _header_key(c) not in positions]
+        if missing:
+            yield 1, None, (
+                f"line 1: the header lacks {', '.join(missing)}; a Lynguo export has {';'.join(LYNGUO_COLUMNS)}"
+            ), missing[0], _snippet(";".join(header))
+            return
+        column = {c: positions.get(_header_key(c)) for c in LYNGUO_COLUMNS}
+        last_line = reader.line_num
+        while True:
+            start = last_line + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                last_line = reader.line_num
+                yield start, None, f"line {start}: not a valid CSV record ({exc})", None, None
+                continue
+            last_line = reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            try:
+                yield start, _lynguo_record(record, column, len(header), start, unmapped), None, None, None
+            except BadPost as exc:
+                yield start, None, f"line {start}: {exc}", exc.field, _snippet(";".join(record))
+            except RECORD_ERRORS as exc:
+                yield start, None, f"line {start}: malformed record ({type(exc).__name__}: {exc})", None, _snippet(";".join(record))
+
+
+def _lynguo_record(record: list[str], column: dict, width: int, line: int, unmapped) -> dict:
+    if len(record) < width or any(c.strip() for c in record[width:]):  # trailing empty fields are fine
+        raise BadPost(None, f"expected {width} fields separated by ';', found {len(record)}")
+    for name, index in column.items():
+        if index is not None:
+            _clean_str(name, record[index])  # invalid bytes: refuse the record, naming the field
+
+    def cell(name: str) -> str:
+        index = column[name]
+        return record[index].strip() if index is not None else ""
+
+    user = cell("Usuario").lstrip("@")
+    if not user:
+        raise BadPost("Usuario", "Usuario is empty")
+    text = cell("Texto")
+    link = cell("Enlace")
+    fuente = " ".join(cell("Fuente").casefold().split())
+    platform = _PLATFORM.get(fuente, re.sub(r"\W+", "_", fuente).strip("_") or "unknown")
+    status = _STATUS_URL.match(link)
+    if status:
+        platform, post_id = "twitter", status.group(1)  # the same tweet as in API exports
+    elif link:
+        post_id = _sha(link)  # post links name their author: keep a hash
+    else:
+        post_id = _sha(f"{cell('Fecha')}|{user}|{text}")
+    opinion = _header_key(cell("Opinion"))
+    if opinion and opinion not in _OPINION and unmapped is not None:
+        unmapped[("Opinion", cell("Opinion"))] += 1
+    reach = None
+    if cell("Impacto"):
+        digits = re.sub(r"[.,\s]", "", cell("Impacto"))
+        if digits.isdigit() and int(digits) <= MAX_BIGINT:
+            reach = int(digits)
+        elif unmapped is not None:
+            unmapped[("Impacto", cell("Impacto"))] += 1
+    return {
+        "source_format": "lynguo",
+        "platform": platform,
+        "post_id": post_id,
+        "posted_at": _lynguo_time(cell("Fecha")),
+        "kind": "repost" if re.match(r"^RT\s+@", text) else "original",
+        "author_handle": user,
+        "author_key": "@" + user.casefold(),
+        "text": text,
+        "source_language": None,
+        "source_sentiment": _OPINION.get(opinion),
+        "hashtags": _HASHTAG.findall(text),
+        "mentions": [(m, "@" + m.casefold()) for m in _MENTION.findall(text)],
+        "urls": _URL.findall(text) + ([link] if link and not status else []),
+        "reach": reach,
+        "tracked_term": cell("Marca") or None,
+    }
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+
+def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    if format == "twitter_v2":
+        return twitter_posts(path)
+    if format == "mastodon":
+        return mastodon_posts(path)
+    if format == "lynguo":
+        return lynguo_posts(path, unmapped)
+    raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
+
+
+def load_social(
+    format: str,
+    data_path: str | Path,
+    wh: warehouse.Warehouse | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LoadResult:
+    """Load one export of social posts into raw.social_post; the same content twice is a no-op."""
+    from collections import Counter
+
+    if format not in FORMATS:
+        raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
+    data_path = Path(data_path)
+    if not data_path.is_file():
+        raise CstrackError(f"{data_path}: data file not found")
+    enricher = Enricher()
+    unmapped: Counter = Counter()
+
+    def rows():
+        seen: dict[tuple[str, str], int] = {}  # one observation per post and file; ids only, small
+        for number, post, reason, field, raw_value in parse(format, data_path, unmapped):
+            if post is not None:
+                try:
+                    values = enricher.row(post)
+                except BadPost as exc:
+                    post, reason, field, raw_value = None, f"post {number}: {exc}", exc.field, None
+                else:
+                    key = (values[1], values[2])
+                    if key in seen:
+                        post, field, raw_value = None, "post_id", values[2]
+                        reason = f"post {number}: the same post as post {seen[key]} of this file"
+                    else:
+                        seen[key] = number
+            if post is None:
+                yield number, None, reason, field, raw_value
+            else:
+                yield number, values, None, None, None
+
+    return record_load(
+        kind="social",
+        source_system=format,
+        path=data_path,
+        definition_hash=hashlib.sha256(enricher.definition().encode()).hexdigest(),
+        table=TABLE,
+        columns=COLUMNS,
+        rows=rows(),
+        to_values=lambda values: values,
+        unmapped=unmapped,
+        wh=wh,
+        progress=progress,
+    )
+
+
+def format_of(path: Path) -> str | None:
+    """The format a file name starts with: twitter_v2_2024.jsonl -> twitter_v2."""
+    name = path.name.casefold()
+    return next((f for f in FORMATS if name.startswith(f)), None)
+
+
+def load_social_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:
+    """Load every file of `<inbox>/social/` whose name starts with its format (twitter_v2*, mastodon*, lynguo*)."""
+    wh = wh or warehouse.current()
+    warehouse.migrate(wh)
+    folder = (inbox or config.inbox()) / "social"
+    results = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        format = format_of(path)
+        if format is None:
+            raise CstrackError(f"{path}: the file name must start with one of {', '.join(FORMATS)}")
+        result = load_social(format, path, wh)
+        print(result.summary(), flush=True)
+        results.append(result)
+    return results
