@@ -74,10 +74,39 @@ def _refresh(args) -> int:
         report.write_report(wh)
     else:
         orchestration.run_dag("warehouse_refresh", wh)
-    summary = report.read_marts(wh)
-    total = sum(n for _, n in summary["by_status"])
-    print(f"published {total} projects from {len(summary['by_source'])} catalogues")
+    summary = report.summary(wh)
+    print(f"published {summary.projects} projects from {len(summary.sources)} catalogues")
     print(f"report: {config.report_dir() / 'index.html'}")
+    return 0
+
+
+def _metabase(args) -> int:
+    from cstrack import dashboards, metabase
+
+    specs = dashboards.load_dashboards(args.dashboards)
+    result = metabase.sync(metabase.settings_from_env(public_links=args.public), specs)
+    print(result.summary())
+    for dashboard_id, url in result.public_links.items():
+        print(f"public link {dashboard_id}: {url}")
+    return 0
+
+
+def _dashboards(args) -> int:
+    from cstrack import dashboards
+
+    specs = dashboards.load_dashboards(args.dashboards)
+    if args.action == "check":
+        print(f"{len(specs)} dashboards, {sum(len(d.cards) for d in specs)} cards: valid")
+    else:
+        print(f"exposures written to {dashboards.write_exposures(specs)}")
+    return 0
+
+
+def _export(args) -> int:
+    from cstrack import export
+
+    path, n = export.export_ppsr(out=args.out)
+    print(f"exported {n} projects as PPSR Core JSON to {path}")
     return 0
 
 
@@ -106,9 +135,25 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the static HTML report from marts")
     report.set_defaults(func=_report)
 
+    export = commands.add_parser("export", help="export the published catalogue (ppsr: PPSR Core project JSON)")
+    export.add_argument("format", choices=["ppsr"])
+    export.add_argument("--out", type=Path, help="output file (default $CSTRACK_HOME/export/ppsr_projects.json)")
+    export.set_defaults(func=_export)
+
     refresh = commands.add_parser("refresh", help="run the whole warehouse_refresh DAG")
     refresh.add_argument("--no-airflow", action="store_true", help="call the steps directly, without Airflow")
     refresh.set_defaults(func=_refresh)
+
+    mb = commands.add_parser("metabase", help="provision Metabase from dashboards/*.yml (METABASE_URL, credentials)")
+    mb.add_argument("action", choices=["sync"])
+    mb.add_argument("--public", action="store_true", help="also create public links to the dashboards")
+    mb.add_argument("--dashboards", type=Path, help="folder of dashboard specs (default: dashboards/)")
+    mb.set_defaults(func=_metabase)
+
+    dash = commands.add_parser("dashboards", help="validate the dashboard specs, or write dbt exposures from them")
+    dash.add_argument("action", choices=["check", "exposures"])
+    dash.add_argument("--dashboards", type=Path, help="folder of dashboard specs (default: dashboards/)")
+    dash.set_defaults(func=_dashboards)
     return parser
 
 

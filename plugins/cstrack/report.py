@@ -1,63 +1,126 @@
-"""The static report: one HTML file, charts as inline SVG, read from `marts` as `cstrack_reporter`.
+"""The static report: a small site under $CSTRACK_HOME/report, rendered from the dashboard specs.
 
-It works from file:// with no server and no network.
+Pages: index.html (freshness and quality banner, the dashboards, sources and credits), one page per
+`dashboards/*.yml` (every card: Vega-Lite charts, HTML tables, big numbers), indicators.html (the
+indicator catalogue), and dbt-docs/index.html (dbt's docs site: lineage and column descriptions).
+Every number is read as `cstrack_reporter`, each card through `dashboards.render_sql` with the
+filters' defaults, so the report shows what Metabase shows. A mart that is not published yet is a
+note on its cards, never a crash. The JavaScript (Vega, Vega-Lite, vega-embed) is written once into
+assets/ from the vl-convert-python wheel: the site works from file:// with no server and no network.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from cstrack import config, warehouse
+import psycopg
+
+from cstrack import config, dashboards, quality, transform, warehouse
 from cstrack.errors import CstrackError
 
-QUERIES = {
-    "by_status": """
-        select coalesce(status, 'not given') as label, count(*) as n
-        from marts.dim_project group by 1 order by 2 desc, 1""",
-    "by_country": """
-        select country_name || ' (' || country_code || ')' as label, count(distinct project_key) as n
-        from marts.bridge_project_country group by 1 order by 2 desc, 1 limit 15""",
-    "by_source": """
-        select source_system, count(*) as projects, count(status) as with_status,
-               count(start_year) as with_start_year, max(loaded_at) as loaded_at
-        from marts.dim_project group by 1 order by 1""",
-    "refresh": "select published_at, table_rows from marts.refresh_info",
-}
+CHARTS = ("bar", "row", "line", "area", "pie", "map")
+BUNDLE = "assets/vega-bundle.js"
+LICENCES = Path(__file__).parent / "report_assets" / "THIRD-PARTY-LICENSES.txt"
+TABLE_ROWS = 200  # a table card shows at most this many rows, and says so
 
 
-def read_marts(wh: warehouse.Warehouse) -> dict[str, list[tuple]]:
+# --- reading, as the reporter role ---------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    published_at: dt.datetime
+    projects: int | None  # None: marts.dim_project is not published
+    sources: list[tuple[str, int]]  # (source_system, projects)
+
+
+@dataclass
+class CardResult:
+    columns: list[str]
+    rows: list[tuple]
+    missing: str | None = None  # the relation that is not published yet
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
+
+
+def read_summary(conn: psycopg.Connection) -> Summary:
+    if not _exists(conn, "marts.refresh_info"):
+        raise CstrackError("no published marts yet: run `cstrack build` (or `cstrack refresh`) first")
+    published_at = conn.execute("select published_at from marts.refresh_info").fetchone()[0]
+    projects, sources = None, []
+    if _exists(conn, "marts.dim_project"):
+        projects = conn.execute("select count(*) from marts.dim_project").fetchone()[0]
+    if _exists(conn, "marts.bridge_project_source"):
+        sources = conn.execute(
+            "select source_system, count(distinct project_key) from marts.bridge_project_source group by 1 order by 1"
+        ).fetchall()
+    return Summary(published_at, projects, sources)
+
+
+def summary(wh: warehouse.Warehouse) -> Summary:
+    """What is published: the CLI prints it after a refresh."""
     with warehouse.connect(wh) as conn:
-        conn.execute("set role cstrack_reporter")  # the report sees what Metabase sees, nothing more
-        missing = conn.execute("select to_regclass('marts.dim_project') is null").fetchone()[0]
-        if missing:
-            raise CstrackError("no published marts yet: run `cstrack build` (or `cstrack refresh`) first")
-        return {name: conn.execute(query).fetchall() for name, query in QUERIES.items()}
+        conn.execute("set role cstrack_reporter")
+        return read_summary(conn)
 
 
-def bar_chart(title: str, rows: list[tuple], chart_id: str) -> str:
-    """Horizontal bars as inline SVG with a text table fallback for screen readers."""
-    if not rows:
-        return f'<figure id="{chart_id}"><figcaption>{escape(title)}</figcaption><p>No data.</p></figure>'
-    top = max(n for _, n in rows) or 1
-    bar_h, label_w, width = 24, 230, 640
-    bars = []
-    for i, (label, n) in enumerate(rows):
-        y = i * bar_h
-        w = max(1, round((width - label_w - 60) * n / top))
-        bars.append(
-            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{escape(str(label))}</text>'
-            f'<rect class="bar" x="{label_w}" y="{y + 4}" width="{w}" height="{bar_h - 8}"><title>{escape(str(label))}: {n}</title></rect>'
-            f'<text x="{label_w + w + 6}" y="{y + 16}">{n}</text>'
+def run_card(conn: psycopg.Connection, board: dashboards.Dashboard, card: dashboards.Card) -> CardResult:
+    """The card's SQL with the dashboard filters' defaults; a missing mart becomes a note."""
+    sql, params = dashboards.render_sql(card, board.defaults())
+    try:
+        with conn.transaction():  # a savepoint: a failed card leaves the connection usable
+            cursor = conn.execute(sql, params)
+            return CardResult([c.name for c in cursor.description], cursor.fetchall())
+    except psycopg.errors.UndefinedTable as exc:
+        return CardResult([], [], missing=_relation(exc))
+    except psycopg.Error as exc:
+        raise CstrackError(f"dashboards/{board.id}.yml: card {card.id}: {exc.diag.message_primary or exc}") from None
+
+
+def _relation(exc: psycopg.Error) -> str:
+    """'relation "marts.x" does not exist' -> marts.x"""
+    message = exc.diag.message_primary or str(exc)
+    return message.split('"')[1] if message.count('"') >= 2 else message
+
+
+def read_table(conn: psycopg.Connection, relation: str) -> CardResult:
+    if not _exists(conn, relation):
+        return CardResult([], [], missing=relation)
+    cursor = conn.execute(f"select * from {relation} order by 1")  # relation: a constant of this module
+    return CardResult([c.name for c in cursor.description], cursor.fetchall())
+
+
+def gate_status() -> tuple[bool | None, str]:
+    """The last run of the marts quality gate, from GX's validation results under $CSTRACK_HOME/quality.
+
+    Returns (passed, sentence); passed is None when there are no results (e.g. another machine ran it).
+    """
+    runs: dict[str, list[dict]] = {}
+    for path in (quality.quality_dir() / "validations" / "marts").glob("*/*/*/*.json"):
+        runs.setdefault(path.parent.name, []).append(json.loads(path.read_text(encoding="utf-8")))
+    if not runs:
+        return None, "No quality gate results are kept beside this report."
+    run_time = max(runs)
+    results = [r for suite in runs[run_time] for r in suite["results"]]
+    failed = [r for r in results if not r["success"]]
+    critical = [r for r in failed if (r["expectation_config"].get("meta") or {}).get("severity", "critical") == "critical"]
+    when = _time(dt.datetime.fromisoformat(runs[run_time][0]["meta"]["run_id"]["run_time"]))
+    counts = f"{len(results)} expectations on {len(runs[run_time])} marts"
+    if critical:
+        return False, (
+            f"The last quality gate ({when}) failed: {len(critical)} critical of {counts}. "
+            "Nothing was published: the figures below are the last version that passed."
         )
-    height = bar_h * len(rows)
-    return (
-        f'<figure id="{chart_id}" class="chart"><figcaption>{escape(title)}</figcaption>'
-        f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
-        + "".join(bars)
-        + "</svg></figure>"
-    )
+    warnings = f", {len(failed)} warning{'s' if len(failed) != 1 else ''}" if failed else ""
+    return True, f"The last quality gate ({when}) passed: {counts}{warnings}."
 
 
 def source_credits(sources) -> list[str]:
@@ -68,43 +131,304 @@ def source_credits(sources) -> list[str]:
     return [Mapping.load(folder / f"{s}.yml").credit if (folder / f"{s}.yml").exists() else s for s in sources]
 
 
-def render(data: dict[str, list[tuple]]) -> str:
-    total = sum(n for _, n in data["by_status"])
-    published_at = data["refresh"][0][0] if data["refresh"] else None
-    source_rows = "".join(
-        f"<tr><td>{escape(s)}</td><td>{p}</td><td>{ws}</td><td>{wy}</td><td>{la:%Y-%m-%d %H:%M UTC}</td></tr>"
-        for s, p, ws, wy, la in data["by_source"]
+# --- rendering ---------------------------------------------------------------------------------------
+
+
+def _time(value: dt.datetime) -> str:
+    return f"{value.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (float, Decimal)):
+        return f"{value:,.2f}"
+    if isinstance(value, dt.datetime):
+        return _time(value)
+    if isinstance(value, (list, tuple)):
+        return escape(", ".join(str(v) for v in value))
+    return escape(str(value))
+
+
+def _field_type(rows: list[tuple], index: int) -> str:
+    values = [r[index] for r in rows if r[index] is not None]
+    if values and all(isinstance(v, (dt.date, dt.datetime)) for v in values):
+        return "temporal"
+    if values and all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values):
+        return "quantitative"
+    return "nominal"
+
+
+def vega_lite(card: dashboards.Card, result: CardResult) -> dict:
+    """A Vega-Lite spec for a chart card, its rows embedded. Several y columns become coloured series."""
+    x, ys = card.x, list(card.y)
+    data = [{c: _json_value(v) for c, v in zip(result.columns, row)} for row in result.rows]
+    x_type = _field_type(result.rows, result.columns.index(x))
+    value = ys[0] if len(ys) == 1 else "value"
+    series = {"field": "series", "type": "nominal", "title": None} if len(ys) > 1 else None
+    spec: dict = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",  # an identifier only: nothing is fetched
+        "data": {"values": data},
+        "width": "container",
+        "height": max(120, 45 * card.height - 110),
+        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 12, "titleFontSize": 12}},
+    }
+    if series:
+        spec["transform"] = [{"fold": ys, "as": ["series", "value"]}]
+    metric = {"field": value, "type": "quantitative", "title": _label(ys[0]) if len(ys) == 1 else None}
+    dimension = {"field": x, "title": _label(x)}
+    if card.display == "pie":
+        spec["mark"] = {"type": "arc", "tooltip": True}
+        spec["encoding"] = {"theta": metric, "color": dimension | {"type": "nominal", "sort": None}}
+    elif card.display in ("row", "map"):
+        # a map card has no map offline (no geometry bundled): ranked bars, with a note on the page
+        spec["height"] = 20 * len(data)  # one 20 px band per row (a {"step"} height warns with container width)
+        spec["mark"] = {"type": "bar", "tooltip": True}
+        spec["encoding"] = {"y": dimension | {"type": "nominal", "sort": None}, "x": metric}
+        if series:
+            spec["encoding"] |= {"color": series, "yOffset": {"field": "series"}}
+    elif card.display == "bar":
+        spec["mark"] = {"type": "bar", "tooltip": True}
+        spec["encoding"] = {"x": dimension | {"type": "ordinal" if x_type != "nominal" else "nominal", "sort": None},
+                            "y": metric}  # fmt: skip
+        if x_type == "temporal":
+            spec["encoding"]["x"]["timeUnit"] = "yearmonthdate"
+        if series:
+            spec["encoding"] |= {"color": series, "xOffset": {"field": "series"}}
+    else:  # line, area
+        spec["mark"] = {"type": card.display, "point": card.display == "line", "tooltip": True}
+        x_encoding = dimension | {"type": x_type if x_type != "nominal" else "ordinal"}
+        if x_type == "quantitative":  # years and counts: no thousands separator, no forced zero
+            x_encoding |= {"axis": {"format": "d"}, "scale": {"zero": False, "nice": False}}
+        spec["encoding"] = {"x": x_encoding, "y": metric}
+        if series:
+            spec["encoding"]["color"] = series
+    return spec
+
+
+def _label(column: str) -> str:
+    """country_code -> Country code"""
+    return column.replace("_", " ").capitalize()
+
+
+def _script_json(value) -> str:
+    """JSON that is safe inside a <script> element."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def render_table(result: CardResult, table_id: str, limit: int | None = TABLE_ROWS) -> str:
+    rows = result.rows[:limit] if limit else result.rows
+    head = "".join(f"<th>{escape(c)}</th>" for c in result.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+    more = f'<p class="note">First {limit} of {len(result.rows)} rows.</p>' if limit and len(result.rows) > limit else ""
+    return f'<table class="data" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
+
+def render_card(board: dashboards.Dashboard, card: dashboards.Card, result: CardResult) -> str:
+    card_id = f"card-{card.id}"
+    if result.missing:
+        body = f'<p class="missing">Not published yet: <code>{escape(result.missing)}</code> is not in this warehouse.</p>'
+    elif not result.rows:
+        body = '<p class="empty">No data.</p>'
+    elif card.display == "scalar":
+        column = card.y[0] if card.y else result.columns[0]
+        value = result.rows[0][result.columns.index(column)]
+        text = f"{value:,}" if isinstance(value, int) else _cell(value)
+        body = f'<p class="scalar{" long" if len(text) > 10 else ""}">{text}</p>'
+    elif card.display == "table":
+        body = f'<div class="table-wrap">{render_table(result, f"table-{card.id}")}</div>'
+    else:
+        body = (
+            f'<div class="vega-chart" id="chart-{card.id}" data-spec="spec-{card.id}"></div>'
+            f'<script type="application/json" id="spec-{card.id}">{_script_json(vega_lite(card, result))}</script>'
+        )
+        if card.display == "map":
+            body += '<p class="note">Shown as a ranked bar chart: the offline report carries no map geometry.</p>'
+    sql, _ = dashboards.render_sql(card, board.defaults())
+    return (
+        f'<section class="card" id="{card_id}" data-display="{card.display}" style="--w: {card.width}">'
+        f"<h2>{escape(card.title)}</h2>"
+        + (f'<p class="description">{escape(card.description)}</p>' if card.description else "")
+        + body
+        + f"<details><summary>SQL</summary><pre>{escape(sql)}</pre></details></section>"
     )
-    generated = datetime.now(timezone.utc)
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 0; color: #1d2733; background: #f6f7f9; }
+header { background: #1d3a5c; color: #fff; padding: .8rem 2rem; }
+header a { color: #fff; margin-right: 1.2rem; text-decoration: none; } header a[aria-current] { text-decoration: underline; }
+main { max-width: 1280px; margin: 0 auto; padding: 1rem 2rem 3rem; }
+.banner { background: #eef5ee; border-left: 4px solid #2e7d32; padding: .6rem 1rem; }
+.banner.failed { background: #fdeeee; border-color: #c62828; } .banner.unknown { background: #f3f3f3; border-color: #888; }
+.grid { display: grid; grid-template-columns: repeat(24, 1fr); gap: 1rem; }
+.card { grid-column: span var(--w); background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .8rem 1rem; min-width: 0; }
+@media (max-width: 900px) { .card { grid-column: 1 / -1; } }
+.card h2 { font-size: 1.05rem; margin: 0 0 .3rem; } .description, .note { color: #555; font-size: .9rem; margin: 0 0 .5rem; }
+.vega-chart { width: 100%; } .scalar { font-size: 3rem; font-weight: 700; margin: .5rem 0; color: #1d3a5c; }
+.scalar.long { font-size: 1.6rem; }
+.missing, .empty { color: #8a5a00; background: #fff7e0; padding: .5rem; }
+details { margin-top: .5rem; font-size: .8rem; color: #555; } pre { white-space: pre-wrap; }
+.table-wrap { overflow-x: auto; max-height: 32rem; }
+table { border-collapse: collapse; font-size: .9rem; } td, th { border-bottom: 1px solid #dde1e6; padding: .3rem .7rem; text-align: left; vertical-align: top; }
+.boards { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1rem; padding: 0; list-style: none; }
+.boards li { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .8rem 1rem; }
+"""
+
+
+def page(title: str, body: str, boards: list[dashboards.Dashboard], current: str, charts: bool = False) -> str:
+    links = [("index.html", "Overview")] + [(f"{b.id}.html", b.title) for b in boards]
+    links += [("indicators.html", "Indicators"), ("dbt-docs/index.html", "Data model (dbt docs)")]
+    nav = "".join(
+        f'<a href="{href}"{" aria-current=page" if href == current else ""}>{escape(text)}</a>' for href, text in links
+    )
+    script = ""
+    if charts:  # vega-embed draws every chart from its inline spec; a failure is a console error
+        script = f"""<script src="{BUNDLE}"></script>
+<script>
+for (const el of document.querySelectorAll(".vega-chart")) {{
+  const spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
+  vegaEmbed(el, spec, {{actions: false, renderer: "svg", mode: "vega-lite"}})
+    .then(() => {{ el.dataset.rendered = "yes"; }})
+    .catch((err) => {{ el.dataset.rendered = "failed"; console.error(`${{el.id}}: ${{err}}`); }});
+}}
+</script>"""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>CS Track warehouse report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 960px; color: #1d2733; }}
-.banner {{ background: #eef5ee; border-left: 4px solid #2e7d32; padding: .6rem 1rem; }}
-.chart text {{ font-size: 13px; fill: #1d2733; }} .bar {{ fill: #3b6ea5; }}
-table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ccd; padding: .3rem .8rem; text-align: left; }}
-figcaption {{ font-weight: 600; margin: 1rem 0 .4rem; }}
-</style></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} · CS Track</title>
+<style>{STYLE}</style></head>
 <body>
-<h1>Citizen-science projects in the CS Track warehouse</h1>
-<p class="banner" id="freshness">Published {published_at:%Y-%m-%d %H:%M UTC} after passing the quality gate ·
-<strong id="total-projects">{total}</strong> projects · report generated {generated:%Y-%m-%d %H:%M UTC} ·
-<a id="data-docs" href="../quality/data_docs/index.html">what was checked (GX Data Docs)</a></p>
-{bar_chart("Projects by status (PPSR)", data["by_status"], "chart-status")}
-{bar_chart("Projects by country (top 15)", data["by_country"], "chart-country")}
-<h2>Counts by source</h2>
-<table id="counts"><thead><tr><th>source</th><th>projects</th><th>with status</th><th>with start year</th><th>loaded</th></tr></thead>
-<tbody>{source_rows}</tbody></table>
-<p id="credits">Sources: {escape("; ".join(source_credits(s for s, *_ in data["by_source"])))}.</p>
+<header><nav>{nav}</nav></header>
+<main>
+{body}
+</main>
+{script}
 </body></html>
 """
 
 
+def render_dashboard(board: dashboards.Dashboard, results: dict[str, CardResult], boards, published: str) -> str:
+    filters = ", ".join(f"{f.name}: {'all' if f.default is None else escape(str(f.default))}" for f in board.filters)
+    body = (
+        f"<h1>{escape(board.title)}</h1>"
+        f'<p class="description">{escape(board.description)}'
+        + (f" For {escape(board.audience)}." if board.audience else "")
+        + f" Data published {published}."
+        + (f" Filters: {filters} (in Metabase they can be changed)." if filters else "")
+        + "</p>"
+        + '<div class="grid">'
+        + "".join(render_card(board, card, results[card.id]) for card in board.cards)
+        + "</div>"
+    )
+    return page(board.title, body, boards, f"{board.id}.html", charts=True)
+
+
+def render_indicators(result: CardResult, boards) -> str:
+    if result.missing:
+        table = f'<p class="missing">Not published yet: <code>{escape(result.missing)}</code> is not in this warehouse.</p>'
+    else:
+        table = f'<div class="table-wrap">{render_table(result, "indicator-catalogue", limit=None)}</div>'
+    body = (
+        "<h1>Indicator catalogue</h1>"
+        '<p class="description">What each indicator measures, its unit, how it is computed and from which sources.</p>'
+        + table
+    )
+    return page("Indicator catalogue", body, boards, "indicators.html")
+
+
+def render_index(
+    summary_: Summary, gate: tuple[bool | None, str], boards, results: dict[str, dict[str, CardResult]]
+) -> str:
+    passed, sentence = gate
+    state = {True: "passed", False: "failed", None: "unknown"}[passed]
+    total = f'<strong id="total-projects">{summary_.projects}</strong> projects · ' if summary_.projects is not None else ""
+    items = "".join(
+        f'<li><a href="{b.id}.html"><strong>{escape(b.title)}</strong></a>'
+        f'<p class="description">{escape(b.description)}</p>'
+        f'<p class="note">{len(b.cards)} cards'
+        + (f", {n} not published yet" if (n := sum(1 for r in results[b.id].values() if r.missing)) else "")
+        + (f" · for {escape(b.audience)}" if b.audience else "")
+        + "</p></li>"
+        for b in boards
+    )
+    sources = "".join(f"<tr><td>{escape(s)}</td><td>{n}</td></tr>" for s, n in summary_.sources)
+    credits = "; ".join(source_credits(s for s, _ in summary_.sources))
+    body = f"""<h1>Citizen-science projects in the CS Track warehouse</h1>
+<p class="banner {state}" id="freshness">Published {_time(summary_.published_at)} · {total}report generated
+{_time(dt.datetime.now(dt.timezone.utc))}<br><span id="gate-status">{escape(sentence)}</span>
+<a id="data-docs" href="../quality/data_docs/index.html">What was checked (GX Data Docs)</a></p>
+<h2>Dashboards</h2>
+<ul class="boards" id="dashboards">{items}
+<li><a href="indicators.html"><strong>Indicator catalogue</strong></a><p class="description">What each indicator
+measures and how it is computed.</p></li>
+<li><a href="dbt-docs/index.html"><strong>Data model (dbt docs)</strong></a><p class="description">For analysts: every
+model's lineage and column descriptions.</p></li></ul>
+<h2>Sources</h2>
+<table id="counts"><thead><tr><th>source</th><th>projects</th></tr></thead><tbody>{sources}</tbody></table>
+<p id="credits">Sources: {escape(credits)}.</p>
+<p class="note">Charts drawn with Vega-Lite (BSD-3-Clause; <a href="assets/THIRD-PARTY-LICENSES.txt">licences</a>).</p>"""
+    return page("CS Track warehouse report", body, boards, "index.html")
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+
+def write_assets(out_dir: Path) -> None:
+    """Vega, Vega-Lite and vega-embed in one script, from the vl-convert-python wheel (no network)."""
+    import vl_convert
+
+    header = (
+        f"/* vega-embed {vl_convert.get_vega_embed_version()}, Vega-Lite {vl_convert.get_vegalite_versions()[-1]},"
+        f" Vega {vl_convert.get_vega_version()}: bundled by vl-convert-python; see THIRD-PARTY-LICENSES.txt */\n"
+    )
+    bundle = out_dir / BUNDLE
+    bundle.parent.mkdir(parents=True, exist_ok=True)
+    if not bundle.exists() or not bundle.read_text(encoding="utf-8").startswith(header):  # bundling takes ~2 s
+        bundle.write_text(header + vl_convert.javascript_bundle(), encoding="utf-8")
+    shutil.copyfile(LICENCES, bundle.parent / LICENCES.name)
+
+
+def write_dbt_docs(wh: warehouse.Warehouse, out_dir: Path) -> Path:
+    """dbt's docs site for the published marts, as one static file beside the report."""
+    target = config.home() / "dbt" / "docs-target"  # apart from the build's target: its partial parse stays valid
+    try:
+        transform.run_dbt(["docs", "generate", "--static", "--target-path", str(target)], wh, marts_schema="marts")
+    except CstrackError as exc:
+        raise CstrackError(f"the dbt docs site for the report could not be generated: {exc}") from None
+    path = out_dir / "dbt-docs" / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(target / "static_index.html", path)
+    return path
+
+
 def write_report(wh: warehouse.Warehouse | None = None, out_dir: Path | None = None) -> Path:
+    """Write the site; returns the path of its index.html."""
     wh = wh or warehouse.current()
     out_dir = out_dir or config.report_dir()
+    boards = dashboards.load_dashboards()
+    with warehouse.connect(wh) as conn:
+        conn.execute("set role cstrack_reporter")  # the report sees what Metabase sees, nothing more
+        summary_ = read_summary(conn)
+        results = {b.id: {c.id: run_card(conn, b, c) for c in b.cards} for b in boards}
+        indicators = read_table(conn, "marts.dim_indicator")
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "index.html"
-    path.write_text(render(read_marts(wh)), encoding="utf-8")
-    return path
+    write_assets(out_dir)
+    write_dbt_docs(wh, out_dir)
+    published = _time(summary_.published_at)
+    for board in boards:
+        html = render_dashboard(board, results[board.id], boards, published)
+        (out_dir / f"{board.id}.html").write_text(html, encoding="utf-8")
+    (out_dir / "indicators.html").write_text(render_indicators(indicators, boards), encoding="utf-8")
+    index = out_dir / "index.html"
+    index.write_text(render_index(summary_, gate_status(), boards, results), encoding="utf-8")
+    return index
