@@ -49,6 +49,29 @@ def _load(args) -> int:
     return 0
 
 
+def _crawl(args) -> int:
+    from cstrack import warehouse
+    from cstrack.sources import crawl
+
+    wh = warehouse.current()
+    warehouse.migrate(wh)
+    platforms = args.platform or None
+    if args.reextract:
+        registry = None
+        if args.demo:
+            from cstrack.demo_sites import demo_platforms
+
+            registry = demo_platforms()
+        crawl.reextract(wh, platforms, registry)
+    elif args.demo:
+        from cstrack.demo_sites import crawl_demo
+
+        crawl_demo(wh)
+    else:
+        crawl.crawl(wh, platforms)
+    return 0
+
+
 def _build(args) -> int:
     from cstrack import publish
 
@@ -128,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path, nargs="?", help="the export to load")
     load.add_argument("--format", choices=["twitter_v2", "mastodon", "lynguo"], help="social posts' format")
     load.set_defaults(func=_load)
+
+    crawl = commands.add_parser(
+        "crawl",
+        help="crawl the platforms of catalogues/platforms.yml into raw",
+        description="Fetch the platforms' pages politely into raw.crawl_page and extract their projects.",
+    )
+    crawl.add_argument("--platform", action="append", metavar="ID", help="only this platform (repeatable)")
+    crawl.add_argument("--reextract", action="store_true", help="re-parse the stored pages; no HTTP request")
+    crawl.add_argument("--demo", action="store_true", help="serve the generated demo sites on 127.0.0.1 and crawl them")
+    crawl.set_defaults(func=_crawl)
 
     build = commands.add_parser("build", help="dbt build into marts_build, quality gate, publish to marts")
     build.set_defaults(func=_build)

@@ -1,0 +1,367 @@
+"""Extraction: stored pages -> canonical project records (the `record` shape the catalogue mappings produce).
+
+Pure functions of (platform, page URL, body): no HTTP and no database, so re-extraction can run on
+stored pages at any time and a changed parser is applied without re-crawling. A page that cannot be
+read as projects yields a `problem` (the reason it is quarantined) instead of records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+
+from cstrack.sources.parsing import (
+    is_placeholder,
+    parse_country,
+    parse_date,
+    parse_float,
+    parse_language,
+    parse_url,
+)
+
+# canonical fields a crawled record carries (a subset of catalogue.CANONICAL_FIELDS; contact goes to pii)
+RECORD_FIELDS = (
+    "title", "aim", "description", "url", "status", "start_date", "end_date", "countries", "geographic_extent",
+    "latitude", "longitude", "language", "topics", "keywords", "participation_tasks", "lead_organisation",
+    "organisation_type", "funding", "sdgs",
+)  # fmt: skip
+LIST_FIELDS = {"countries", "topics", "keywords", "participation_tasks"}
+FIELD_PARSERS = {
+    "url": parse_url,
+    "start_date": parse_date,
+    "end_date": parse_date,
+    "countries": parse_country,
+    "language": parse_language,
+    "latitude": parse_float,
+    "longitude": parse_float,
+}
+JSONLD_PROJECT_TYPES = {"Project", "ResearchProject"}
+
+
+@dataclass
+class Project:
+    record_id: str
+    record: dict
+    pii: dict | None
+    source_data: dict
+
+
+@dataclass
+class PageResult:
+    projects: list[Project] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (position in page, reason) of single records
+    problem: str | None = None  # the whole page is unusable: why
+
+
+class Canonicaliser:
+    """Turns raw field values into canonical ones with the shared parsers; counts values they reject."""
+
+    def __init__(self, default_language: str | None = None):
+        self.default_language = default_language
+        self.unmapped: Counter[tuple[str, str]] = Counter()
+
+    def _parse(self, name: str, value: Any):
+        if isinstance(value, str):
+            value = " ".join(value.split())
+        if is_placeholder(value) or value == "":
+            return None
+        parser = FIELD_PARSERS.get(name)
+        if parser is None or isinstance(value, (int, float)) and name in ("latitude", "longitude"):
+            return value
+        try:
+            return parser(str(value))
+        except ValueError:
+            self.unmapped[(name, str(value))] += 1  # kept out of the record, counted for analysts
+            return None
+
+    def record(self, raw: dict[str, Any]) -> dict:
+        record: dict[str, Any] = {}
+        for name in RECORD_FIELDS:
+            value = raw.get(name)
+            if name == "sdgs":
+                record[name] = value or None
+            elif name in LIST_FIELDS:
+                values = value if isinstance(value, list) else [value]
+                parsed = [self._parse(name, v) for v in values]
+                record[name] = list(dict.fromkeys(p for p in parsed if p is not None))
+            else:
+                record[name] = self._parse(name, value)
+        if record["language"] is None:
+            record["language"] = self.default_language
+        return record
+
+
+def plain_text(value: Any) -> str | None:
+    """Descriptions often carry HTML: keep the text only."""
+    if not isinstance(value, str):
+        return None
+    if "<" in value and ">" in value:
+        value = BeautifulSoup(value, "lxml").get_text(" ", strip=True)
+    return " ".join(value.split()) or None
+
+
+def _names(items: Any, *keys: str) -> list[str]:
+    """['a', 'b'] from ['a', 'b'], [{'keyword': 'a'}], a comma-separated string or {'name': 'a'}."""
+    if items is None:
+        return []
+    if isinstance(items, str):
+        return [part.strip() for part in items.split(",") if part.strip()]
+    if isinstance(items, dict):
+        items = [items]
+    names = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            item = next((item[k] for k in keys if item.get(k) not in (None, "")), None)
+        if isinstance(item, (str, int, float)) and str(item).strip():
+            names.append(str(item).strip())
+    return names
+
+
+def _json(body: bytes) -> Any:
+    return json.loads(body.decode("utf-8-sig", errors="replace"))
+
+
+# --- eucs_api ---------------------------------------------------------------------------------------
+
+
+def eucs_page(body: bytes) -> list:
+    """The project list of an EU-Citizen.Science API page ({count, next, previous, results} or a list)."""
+    try:
+        document = _json(body)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    results = document.get("results") if isinstance(document, dict) else document
+    if not isinstance(results, list):
+        raise ValueError("not a project list: no `results` list in the JSON")
+    return results
+
+
+def eucs_next(body: bytes, url: str) -> str | None:
+    """The `next` page of a DRF-style page, as an absolute URL."""
+    try:
+        document = _json(body)
+    except json.JSONDecodeError:
+        return None
+    nxt = document.get("next") if isinstance(document, dict) else None
+    return urljoin(url, nxt) if isinstance(nxt, str) and nxt else None
+
+
+def eucs_project(item: dict, canon: Canonicaliser) -> Project:
+    organisation = item.get("mainOrganisation") if isinstance(item.get("mainOrganisation"), dict) else {}
+    status = item.get("status")
+    funding = _names(item.get("fundingBody"), "body", "name") + _names(item.get("fundingProgram"), "name")
+    extent = _names(item.get("geographicextend"), "geographicextend", "name")
+    raw = {
+        "title": plain_text(item.get("name")),
+        "aim": plain_text(item.get("aim")),
+        "description": plain_text(item.get("description")),
+        "url": item.get("url"),
+        "status": status.get("status") if isinstance(status, dict) else status,
+        "start_date": item.get("start_date"),
+        "end_date": item.get("end_date"),
+        "countries": _names(item.get("country"), "country"),
+        "geographic_extent": extent[0] if extent else None,
+        "latitude": item.get("latitude"),
+        "longitude": item.get("longitude"),
+        "language": item.get("language"),
+        "topics": _names(item.get("topic"), "topic", "name"),
+        "keywords": _names(item.get("keywords"), "keyword", "name"),
+        "participation_tasks": _names(item.get("participationTask"), "participationTask", "task", "name"),
+        "lead_organisation": organisation.get("name"),
+        "organisation_type": _org_type(organisation.get("orgType")),
+        "funding": "; ".join(funding) or None,
+    }
+    email = organisation.get("contactPointEmail")
+    return Project(str(item["id"]), canon.record(raw), {"contact": email} if email else None, item)
+
+
+def _org_type(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("type") or value.get("name")
+    return value if isinstance(value, str) else None
+
+
+def extract_eucs(url: str, body: bytes, canon: Canonicaliser) -> PageResult:
+    try:
+        items = eucs_page(body)
+    except ValueError as exc:
+        return PageResult(problem=str(exc))
+    result = PageResult()
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or is_placeholder(item.get("id")) or item.get("id") == "":
+            result.rejected.append((position, "project without an `id`"))
+        elif not plain_text(item.get("name")):
+            result.rejected.append((position, f"project {item.get('id')}: `name` is empty"))
+        else:
+            result.projects.append(eucs_project(item, canon))
+    return result
+
+
+# --- jsonld -----------------------------------------------------------------------------------------
+
+
+def jsonld_objects(soup: BeautifulSoup) -> tuple[list[dict], list[str]]:
+    """Every object in the page's JSON-LD scripts (graphs flattened), and the scripts that are not JSON."""
+    objects, errors = [], []
+    for script in soup.find_all("script", attrs={"type": re.compile(r"^application/ld\+json", re.I)}):
+        try:
+            data = json.loads(script.string or script.get_text() or "")
+        except json.JSONDecodeError as exc:
+            errors.append(f"JSON-LD is not valid JSON (line {exc.lineno}: {exc.msg})")
+            continue
+        stack = data if isinstance(data, list) else [data]
+        for item in stack:
+            if isinstance(item, dict):
+                objects.append(item)
+                objects.extend(o for o in item.get("@graph", []) if isinstance(o, dict))
+    return objects, errors
+
+
+def _types(obj: dict) -> set[str]:
+    types = obj.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return {str(t).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for t in types if t}
+
+
+def _first(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and value else value
+
+
+def _property_values(obj: dict) -> dict[str, Any]:
+    """schema.org additionalProperty [{name, value}] as a dict, for fields schema.org has no term for."""
+    props = obj.get("additionalProperty")
+    props = props if isinstance(props, list) else [props]
+    return {p["name"]: p.get("value") for p in props if isinstance(p, dict) and isinstance(p.get("name"), str)}
+
+
+def _countries(obj: dict) -> list[str]:
+    found = []
+    for place in (obj.get("areaServed"), obj.get("location"), obj.get("address")):
+        for item in place if isinstance(place, list) else [place]:
+            if isinstance(item, str):
+                found.append(item)
+            elif isinstance(item, dict):
+                address = item.get("address") if isinstance(item.get("address"), dict) else item
+                country = address.get("addressCountry") or (item.get("name") if item.get("@type") == "Country" else None)
+                found.extend(_names(country, "name", "identifier"))
+    return found
+
+
+def _geo(obj: dict) -> dict:
+    for holder in (obj, _first(obj.get("location")) or {}):
+        if isinstance(holder, dict) and isinstance(holder.get("geo"), dict):
+            return holder["geo"]
+    return {}
+
+
+def jsonld_project(obj: dict, page_url: str, canon: Canonicaliser) -> Project:
+    extra = _property_values(obj)
+    organisation = obj.get("parentOrganization") or obj.get("sponsor") or {}
+    organisation = _first(organisation) if not isinstance(organisation, str) else {"name": organisation}
+    organisation = organisation if isinstance(organisation, dict) else {}
+    geo = _geo(obj)
+    raw = {
+        "title": plain_text(obj.get("name")),
+        "aim": plain_text(obj.get("disambiguatingDescription") or extra.get("aim")),
+        "description": plain_text(obj.get("description")),
+        "url": _first(obj.get("url") or obj.get("sameAs")),
+        "status": obj.get("creativeWorkStatus") or extra.get("status"),
+        "start_date": obj.get("foundingDate") or obj.get("startDate"),
+        "end_date": obj.get("dissolutionDate") or obj.get("endDate"),
+        "countries": _countries(obj),
+        "geographic_extent": extra.get("geographic_extent"),
+        "latitude": geo.get("latitude"),
+        "longitude": geo.get("longitude"),
+        "language": _first(_names(obj.get("inLanguage"), "alternateName", "name")) or None,
+        "topics": _names(obj.get("about"), "name"),
+        "keywords": _names(obj.get("keywords"), "name"),
+        "participation_tasks": _names(extra.get("participation_tasks")),
+        "lead_organisation": organisation.get("name"),
+        "organisation_type": organisation.get("@type") if organisation.get("@type") != "Organization" else None,
+        "funding": "; ".join(_names(obj.get("funder"), "name")) or None,
+        "sdgs": _sdgs(extra.get("sdgs")),
+    }
+    contact = obj.get("email") or (_first(obj.get("contactPoint")) or {}).get("email")
+    record_id = obj.get("@id") or obj.get("identifier") or page_url
+    return Project(str(record_id), canon.record(raw), {"contact": contact} if contact else None, obj)
+
+
+def _sdgs(value: Any) -> list[dict] | None:
+    """SDG labels a page states, e.g. ["13", "15:indirect"] -> [{"tag": "13", "value": "direct"}, ...]."""
+    tags = []
+    for item in _names(value, "tag", "name"):
+        tag, _, relevance = item.partition(":")
+        tag = re.sub(r"\D", "", tag)
+        if tag and 1 <= int(tag) <= 17:
+            tags.append({"tag": str(int(tag)), "value": relevance.strip() or "direct"})
+    return tags or None
+
+
+def extract_jsonld(url: str, body: bytes, canon: Canonicaliser, types: Iterable[str] = JSONLD_PROJECT_TYPES) -> PageResult:
+    objects, errors = jsonld_objects(BeautifulSoup(body, "lxml"))
+    wanted = set(types)
+    projects = [o for o in objects if _types(o) & wanted]
+    if not projects:
+        if errors:
+            return PageResult(problem="; ".join(errors))
+        found = sorted({t for o in objects for t in _types(o)})
+        return PageResult(
+            problem=f"no schema.org {'/'.join(sorted(wanted))} in the page's JSON-LD"
+            + (f" (found {', '.join(found)})" if found else " (no JSON-LD at all)")
+        )
+    result = PageResult()
+    for position, obj in enumerate(projects, start=1):
+        if not plain_text(obj.get("name")):
+            result.rejected.append((position, "JSON-LD project without a `name`"))
+        else:
+            result.projects.append(jsonld_project(obj, url, canon))
+    return result
+
+
+# --- html -------------------------------------------------------------------------------------------
+
+
+def select_values(soup: BeautifulSoup, spec: str, page_url: str) -> list[str]:
+    """Values of a field spec 'css selector' (element text) or 'css selector @attribute'."""
+    selector, _, attribute = spec.partition("@")
+    values = []
+    for element in soup.select(selector.strip()):
+        if attribute:
+            value = element.get(attribute.strip())
+            if value and attribute.strip() in ("href", "src"):
+                value = urljoin(page_url, value)
+        else:
+            value = element.get_text(" ", strip=True)
+        if value:
+            values.append(value)
+    return values
+
+
+def extract_html(url: str, body: bytes, canon: Canonicaliser, fields: dict[str, str]) -> PageResult:
+    soup = BeautifulSoup(body, "lxml")
+    raw: dict[str, Any] = {}
+    for name, spec in fields.items():
+        values = select_values(soup, spec, url)
+        raw[name] = values if name in LIST_FIELDS or name == "contact" else (" ".join(values) or None)
+    if not raw.get("title"):
+        return PageResult(problem=f"no title: selector {fields['title']!r} matches nothing")
+    contact = raw.pop("contact", None)
+    record = canon.record(raw)
+    return PageResult(projects=[Project(url, record, {"contact": contact} if contact else None, {"page_url": url, **raw})])
+
+
+def links(body: bytes, page_url: str, selector: str) -> list[str]:
+    """Absolute addresses of the links a listing page's selector finds (fragments dropped), in page order."""
+    soup = BeautifulSoup(body, "lxml")
+    found = []
+    for element in soup.select(selector):
+        href = element.get("href")
+        if href:
+            found.append(urljoin(page_url, href.strip()).split("#", 1)[0])
+    return list(dict.fromkeys(found))
