@@ -6,4 +6,5 @@ The URI form `postgres://host:port/database/schema/table` is what the postgres p
 from airflow.sdk import Asset
 
 CATALOGUE_RECORDS = Asset(name="raw.catalogue_record", uri="postgres://warehouse:5432/cstrack/raw/catalogue_record")
-RAW_ASSETS = [CATALOGUE_RECORDS]
+SURVEY_ANSWERS = Asset(name="raw.survey_answer", uri="postgres://warehouse:5432/cstrack/raw/survey_answer")
+RAW_ASSETS = [CATALOGUE_RECORDS, SURVEY_ANSWERS]

@@ -1,0 +1,36 @@
+"""ingest_survey: load new survey exports from the inbox (`$CSTRACK_INBOX/surveys/`) into raw through
+their codebooks (`surveys/<codebook>.yml`, matched by file-name prefix). An export already loaded is
+skipped (content hash), so each file loads once however often the DAG runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+from cstrack.assets import SURVEY_ANSWERS
+
+
+@dag(
+    dag_id="ingest_survey",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    tags=["cstrack", "ingest"],
+    doc_md=__doc__,
+)
+def ingest_survey():
+    @task(outlets=[SURVEY_ANSWERS])
+    def load_surveys() -> list[dict]:
+        from dataclasses import asdict
+
+        from cstrack import orchestration
+        from cstrack.sources.survey import load_survey_inbox
+
+        return [asdict(r) for r in load_survey_inbox(orchestration.warehouse_from_connection())]
+
+    load_surveys()
+
+
+ingest_survey()
