@@ -295,7 +295,8 @@ class Enricher:
         patterns = {}
         for language, keywords in by_language.items():
             alternation = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
-            patterns[language] = (re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), keywords)
+            # whole words, allowing a plural or inflection ending (the seed has one form per concept)
+            patterns[language] = (re.compile(rf"(?<!\w)({alternation})(?:s|es|e|en|n)?(?!\w)"), keywords)
         return patterns
 
     def definition(self) -> str:
@@ -344,7 +345,7 @@ class Enricher:
                 if lang in self.keywords:
                     pattern, keywords = self.keywords[lang]
                     for match in pattern.finditer(folded):
-                        found.update(keywords[match.group(0)])
+                        found.update(keywords[match.group(1)])
         return sorted(s for s in found if 1 <= s <= 17)
 
     def row(self, post: dict) -> tuple:

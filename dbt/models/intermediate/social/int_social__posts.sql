@@ -1,0 +1,63 @@
+-- One row per post (platform, post_id): the latest observation (a later load, then a later row of it).
+-- Metrics come from the latest observation that has any, so a listening export without counts does not
+-- erase the counts an API export gave. Engagement = likes + reposts + replies + quotes (null without counts).
+with observations as (
+    select * from {{ ref('stg_social__posts') }}
+),
+
+latest as (
+    select distinct on (platform, post_id) *
+    from observations
+    order by platform, post_id, load_id desc, source_row desc
+),
+
+latest_metrics as (
+    select distinct on (platform, post_id)
+        platform, post_id, like_count, repost_count, reply_count, quote_count, impression_count, reach
+    from observations
+    where coalesce(like_count, repost_count, reply_count, quote_count, impression_count, reach) is not null
+    order by platform, post_id, load_id desc, source_row desc
+),
+
+history as (
+    select platform, post_id, count(*) as n_observations, min(loaded_at) as first_loaded_at
+    from observations
+    group by platform, post_id
+)
+
+select
+    md5(l.platform || ':' || l.post_id) as post_key,
+    l.platform,
+    l.post_id,
+    l.source_format,
+    l.posted_at,
+    date_trunc('month', l.posted_at at time zone 'UTC')::date as posted_month,
+    l.kind,
+    l.referenced_post_id,
+    l.author_pseudonym,
+    l.author_project_handle,
+    l.language,
+    l.language_detected,
+    l.sentiment,
+    l.source_sentiment,
+    l.hashtags,
+    l.mention_pseudonyms,
+    l.mentioned_project_handles,
+    l.urls,
+    l.sdgs,
+    m.like_count,
+    m.repost_count,
+    m.reply_count,
+    m.quote_count,
+    m.impression_count,
+    m.reach,
+    case when coalesce(m.like_count, m.repost_count, m.reply_count, m.quote_count) is not null then
+        coalesce(m.like_count, 0) + coalesce(m.repost_count, 0) + coalesce(m.reply_count, 0) + coalesce(m.quote_count, 0)
+    end as engagement,
+    l.withheld_in,
+    h.n_observations,
+    h.first_loaded_at,
+    l.loaded_at as last_loaded_at
+from latest as l
+left join latest_metrics as m on m.platform = l.platform and m.post_id = l.post_id
+inner join history as h on h.platform = l.platform and h.post_id = l.post_id
