@@ -1,0 +1,199 @@
+"""Dashboard specs: validation, template rendering, dbt exposures, and every card's SQL run against real
+marts as the reporter role, with the filters' defaults and with each filter set to its example."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import textwrap
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cstrack import dashboards, pipeline, publish, warehouse
+from cstrack.dashboards import SpecError
+
+SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
+SPECS = dashboards.load_dashboards()
+CARDS = [(d, c) for d in SPECS for c in d.cards]
+
+# loaders of the other sources, used when they exist (they land one by one)
+OPTIONAL_LOADERS = [
+    ("cstrack.sources.survey", "load_survey_inbox"),
+    ("cstrack.sources.social", "load_social_inbox"),
+    ("cstrack.sources.crawl", "crawl_demo"),
+]
+
+
+@pytest.fixture(scope="module")
+def marts_db(tmp_path_factory):
+    """Real marts, built once for the module from the bundled sample data on a fresh database."""
+    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = SERVER.rsplit("/", 1)[0] + "/" + name
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_URL", url)
+        mp.setenv("CSTRACK_HOME", str(tmp_path_factory.mktemp("home")))
+        mp.delenv("CSTRACK_INBOX", raising=False)
+        wh = warehouse.Warehouse.from_url(url)
+        try:
+            warehouse.migrate(wh)
+            pipeline.load_catalogue_inbox(wh)
+            for module, function in OPTIONAL_LOADERS:
+                loader = getattr(importlib.import_module(module), function, None)
+                if loader is not None:
+                    loader(wh)
+            publish.build(wh)
+            yield wh
+        finally:
+            with psycopg.connect(SERVER, autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def run_as_reporter(wh, card, values):
+    sql, params = dashboards.render_sql(card, values)
+    with warehouse.connect(wh) as conn:
+        conn.execute("set role cstrack_reporter")
+        cursor = conn.execute(sql, params)
+        return [col.name for col in cursor.description], cursor.fetchall()
+
+
+@pytest.mark.parametrize("dashboard,card", CARDS, ids=[f"{d.id}/{c.id}" for d, c in CARDS])
+def test_card_runs_on_real_marts_as_reporter(marts_db, dashboard, card):
+    columns, rows = run_as_reporter(marts_db, card, dashboard.defaults())
+    for column in ([card.x] if card.x else []) + list(card.y):
+        assert column in columns, f"{dashboard.id}/{card.id}: no column {column!r} in {columns}"
+    if card.display == "scalar":
+        assert len(rows) == 1, f"{dashboard.id}/{card.id}: a scalar card must answer one row"
+    for flt in card.filters:
+        run_as_reporter(marts_db, card, {**dashboard.defaults(), flt.slug: flt.example})
+    run_as_reporter(marts_db, card, {f.slug: f.example for f in dashboard.filters})
+
+
+def test_landscape_cards_show_the_sample_data_and_filters_narrow_them(marts_db):
+    spec = next(d for d in SPECS if d.id == "cs_landscape")
+    for card in spec.cards:
+        assert run_as_reporter(marts_db, card, {})[1], f"cs_landscape/{card.id} is empty on the sample data"
+    total = spec.card("projects_total")
+    everything = run_as_reporter(marts_db, total, {})[1][0][0]
+    in_country = run_as_reporter(marts_db, total, {"country": "NL"})[1][0][0]
+    assert 0 < in_country < everything
+
+
+def test_reporter_cannot_read_outside_marts(marts_db):
+    with warehouse.connect(marts_db) as conn:
+        conn.execute("set role cstrack_reporter")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select count(*) from ops.load_run")
+
+
+def test_committed_exposures_match_the_specs():
+    committed = dashboards.exposures_path().read_text(encoding="utf-8")
+    assert committed == dashboards.exposures_yaml(SPECS), "run `cstrack dashboards exposures` and commit the result"
+    for spec in SPECS:
+        assert f"- name: {spec.id}\n" in committed
+
+
+# --- render_sql -----------------------------------------------------------------------------------------
+
+SPEC = """\
+dashboard: demo
+title: Demo
+filters:
+  - {slug: country, name: Country, type: text, default: null, example: NL}
+  - {slug: sdg, name: SDG, type: number, default: null, example: 15}
+  - {slug: since, name: Since, type: date, default: null, example: 2020-01-01}
+cards:
+  - id: projects
+    title: Projects
+    display: bar
+    sql: |
+      select c.country_code, count(*) as projects, '100%' as scale
+      from marts.bridge_project_country c
+      where true [[and c.country_code = {{country}}]] [[and c.project_key in
+        (select project_key from marts.bridge_project_sdg where sdg = {{ sdg }})]]
+        [[and c.loaded_at >= {{since}}]]
+      group by 1
+    x: country_code
+    y: projects
+    filters: [country, sdg, since]
+"""
+
+
+def write_spec(tmp_path: Path, text: str, name: str = "demo") -> Path:
+    path = tmp_path / f"{name}.yml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_render_sql_drops_empty_clauses_and_binds_values(tmp_path):
+    card = dashboards.load_dashboard(write_spec(tmp_path, SPEC)).cards[0]
+    sql, params = dashboards.render_sql(card, {})
+    assert "{{" not in sql and "[[" not in sql and "country_code =" not in sql and params == {}
+    assert "'100%%'" in sql  # psycopg formats the query: a literal % is doubled
+
+    sql, params = dashboards.render_sql(card, {"country": "NL'; drop table x; --", "sdg": "15", "since": "2021-03-01"})
+    assert "%(country)s" in sql and "%(sdg)s" in sql and "%(since)s" in sql and "drop table" not in sql
+    assert params == {"country": "NL'; drop table x; --", "sdg": 15, "since": __import__("datetime").date(2021, 3, 1)}
+
+
+def test_render_sql_runs_on_postgres(tmp_path):
+    card = dashboards.load_dashboard(write_spec(tmp_path, SPEC)).cards[0]
+    sql, params = dashboards.render_sql(card, {"country": "NL"})
+    sql = sql.replace("marts.bridge_project_country c", "(select 'NL' as country_code, 'p' as project_key, now() as loaded_at) c")
+    with psycopg.connect(SERVER) as conn:
+        assert conn.execute(sql, params).fetchall() == [("NL", 1, "100%")]
+        assert conn.execute(sql, {"country": "DE"}).fetchall() == []
+
+
+def test_spec_parses_marts_and_tags(tmp_path):
+    card = dashboards.load_dashboard(write_spec(tmp_path, SPEC)).cards[0]
+    assert card.marts == ("bridge_project_country", "bridge_project_sdg")
+    assert card.tags == ("country", "sdg", "since")
+
+
+BAD = [
+    ("display: bar", "display: donut", "card projects: display: 'donut' is not one of"),
+    ("[[and c.country_code = {{country}}]]", "and c.country_code = {{country}}",
+     "card projects: sql: template tag {{country}} must be inside an optional [[ ... ]] clause"),
+    ("filters: [country, sdg, since]", "filters: [sdg, since]",
+     "card projects: sql: template tag {{country}} is not declared in the card's filters"),
+    ("filters: [country, sdg, since]", "filters: [country, sdg, since, region]",
+     "card projects: filters: 'region' is not a filter of the dashboard"),
+    ("from marts.bridge_project_country c", "from raw.catalogue_record c",
+     "card projects: sql: reads 'raw.catalogue_record'; cards may read the marts schema only"),
+    ("from marts.bridge_project_country c", "from bridge_project_country c",
+     "card projects: sql: reads 'bridge_project_country'"),
+    ("  - id: projects\n", "  - id: projects\n    colour: red\n", "card projects: unknown field 'colour'"),
+    ("{slug: sdg, name: SDG, type: number,", "{slug: sdg, name: SDG, type: integer,", "filter sdg: type: 'integer'"),
+    ("example: 15", "example: fifteen", "filter sdg: example: 'fifteen' is not a valid number"),
+    ("dashboard: demo", "dashboard: other", "dashboard: 'other' must equal the file name 'demo'"),
+    ("    x: country_code\n", "", "card projects: x and y: a bar card needs"),
+]
+
+
+@pytest.mark.parametrize("old,new,message", BAD, ids=[b[2][:40] for b in BAD])
+def test_bad_spec_fails_naming_file_card_and_field(tmp_path, old, new, message):
+    assert old in SPEC
+    path = write_spec(tmp_path, SPEC.replace(old, new, 1))
+    with pytest.raises(SpecError) as err:
+        dashboards.load_dashboard(path)
+    assert str(err.value).startswith("dashboards/demo.yml: ") and message in str(err.value)
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    card = SPEC[SPEC.index("  - id: projects"):]
+    with pytest.raises(SpecError, match="dashboards/demo.yml: card projects: duplicate id"):
+        dashboards.load_dashboard(write_spec(tmp_path, SPEC + card))
+    slug = "  - {slug: country, name: Country, type: text, default: null, example: NL}\n"
+    with pytest.raises(SpecError, match="dashboards/demo.yml: filter country: duplicate slug"):
+        dashboards.load_dashboard(write_spec(tmp_path, SPEC.replace(slug, slug + slug)))
+
+
+def test_every_committed_spec_is_valid_and_reads_marts_only():
+    assert {d.id for d in SPECS} >= {"cs_landscape", "data_quality"}
+    for spec in SPECS:
+        assert spec.cards and all(card.marts for card in spec.cards)
