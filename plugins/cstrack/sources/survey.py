@@ -328,7 +328,7 @@ class CsvReader(Reader):
         try:
             with self.path.open(encoding=opts["encoding"], newline="") as handle:
                 for line, row in enumerate(csv.reader(handle, delimiter=opts["delimiter"]), start=1):
-                    yield row
+                    yield [cell.replace("\x00", "") for cell in row]  # PostgreSQL text cannot hold NUL
         except UnicodeDecodeError as exc:
             raise MappingError(f"{self.path}: not valid {opts['encoding']} after line {line}: {exc.reason}") from None
         except csv.Error as exc:
@@ -402,7 +402,7 @@ def _text(cell) -> str:
         return str(int(cell)) if cell.is_integer() and abs(cell) < 1e15 else repr(cell)
     if isinstance(cell, (datetime, date)):
         return cell.isoformat()
-    return str(cell).strip()
+    return str(cell).replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
 
 
 def _candidates(name: str, reader: Reader) -> str:
