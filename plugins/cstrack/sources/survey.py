@@ -29,6 +29,7 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -406,8 +407,14 @@ def _text(cell) -> str:
 
 
 def _candidates(name: str, reader: Reader) -> str:
-    headers = reader.columns + list(reader.labels.values())
-    close = difflib.get_close_matches(name, headers, n=3, cutoff=0.3) or headers[:3]
+    """The three headers closest to `name`: longest common start first (long question texts), then similarity."""
+    headers = list(dict.fromkeys(reader.columns + list(reader.labels.values())))
+
+    def closeness(header: str):
+        start = len(os.path.commonprefix([name.casefold(), header.casefold()]))
+        return start, difflib.SequenceMatcher(None, name, header).ratio()
+
+    close = sorted(headers, key=closeness, reverse=True)[:3]
     return ", ".join(repr(c[:80]) for c in close) or "(the file has no columns)"
 
 

@@ -1,0 +1,113 @@
+"""The codebook contract: every error names the codebook, the item (or attribute) and the candidate
+columns, and nothing loads; the CLI prints it on one line and exits non-zero."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cstrack.errors import MappingError
+from cstrack.sources.survey import Codebook, load_survey
+
+HEADER = "id,consent,Gender,Q1. How much do you agree? [The topic interests me],Q2. How much do you agree? [I learned a lot],Q2b extra\n"
+BASE = {
+    "items": '  Q1: {column_prefix: "Q1.", scale: agree5, construct: interest}\n'
+    '  Q2: {column: "Q2. How much do you agree? [I learned a lot]", scale: agree5, construct: interest}',
+    "demographics": "gender: {column: Gender, map: {f: female}}",
+}
+
+
+def codebook(tmp_path: Path, items: str = BASE["items"], demographics: str = BASE["demographics"]) -> Path:
+    path = tmp_path / "check.yml"
+    path.write_text(
+        textwrap.dedent("""\
+            survey: check
+            wave: "1"
+            format: csv
+            respondent_id: id
+            consent: {column: consent, required: "yes"}
+            demographics:
+              DEMOGRAPHICS
+            scales:
+              agree5: {min: 1, max: 5}
+            items:
+            ITEMS
+            constructs:
+              interest: {label: Interest}
+        """).replace("DEMOGRAPHICS", demographics).replace("ITEMS", items)
+    )
+    return path
+
+
+@pytest.fixture
+def export(tmp_path):
+    path = tmp_path / "check.csv"
+    path.write_text(HEADER + "r1,yes,f,4,5,\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "items, demographics, expected",
+    [
+        (
+            '  Q1: {column: "Q1 How much do you agree", scale: agree5, construct: interest}',
+            BASE["demographics"],
+            ["item 'Q1'", "column 'Q1 How much do you agree' not found in", "candidates: 'Q1. How much do you agree? [The topic interests me]'"],
+        ),
+        (
+            '  Q1: {column_prefix: "Q9.", scale: agree5, construct: interest}',
+            BASE["demographics"],
+            ["item 'Q1'", "column_prefix 'Q9.' matches no column in", "candidates:"],
+        ),
+        (
+            '  Q2: {column_prefix: "Q2", scale: agree5, construct: interest}',
+            BASE["demographics"],
+            ["item 'Q2'", "column_prefix 'Q2' matches 2 columns in", "'Q2. How much do you agree? [I learned a lot]'", "'Q2b extra'"],
+        ),
+        (
+            '  Q1: {column_prefix: "Q1.", scale: agree7, construct: interest}',
+            BASE["demographics"],
+            ["item 'Q1'", "unknown scale 'agree7'", "candidates: agree5"],
+        ),
+        (
+            '  Q1: {column_prefix: "Q1.", scale: agree5, construct: motivation}',
+            BASE["demographics"],
+            ["item 'Q1'", "unknown construct 'motivation'", "candidates: interest"],
+        ),
+        (BASE["items"], "gender: {column: Gender}", ["demographics.gender", "exactly one of `map`, `parse`"]),
+        (BASE["items"], "sex: {column: Gender, map: {f: female}}", ["demographics.sex", "unknown attribute"]),
+        (BASE["items"], "gender: {column: Geschlecht, map: {f: female}}", ["attribute 'gender'", "column 'Geschlecht' not found", "candidates:"]),
+    ],
+)
+def test_codebook_errors_name_codebook_item_and_candidates(tmp_path, export, items, demographics, expected):
+    book = codebook(tmp_path, items, demographics)
+    with pytest.raises(MappingError) as error:
+        load_survey(book, export)  # fails before connecting to any warehouse
+    message = str(error.value)
+    assert message.startswith(f"{book}: ") and "\n" not in message
+    for part in expected:
+        assert part in message
+    if "not found in" in message or "column in" in message or "columns in" in message:
+        assert str(export) in message
+
+
+def test_two_items_on_one_column_and_a_construct_without_items(tmp_path, export):
+    items = BASE["items"] + '\n  Q3: {column_prefix: "Q1.", scale: agree5, construct: interest}'
+    with pytest.raises(MappingError, match=r"item 'Q3': column 'Q1\. How much.*' is already read by item 'Q1'"):
+        load_survey(codebook(tmp_path, items), export)
+    path = codebook(tmp_path)
+    path.write_text(path.read_text().replace("interest: {label: Interest}", "interest: {label: Interest}\n  empty: {label: E}"))
+    with pytest.raises(MappingError, match=r"construct\(s\) \['empty'\] have no items"):
+        Codebook.load(path)
+
+
+def test_cli_loads_and_reports_codebook_errors_on_one_line(server_db, cstrack, tmp_path, export, query):
+    good = cstrack("load", "survey", str(codebook(tmp_path)), str(export), check=True)
+    assert "read 2, loaded 2, quarantined 0" in good.stdout
+    assert query(server_db, "select item, value from raw.survey_answer order by 1") == [("Q1", 4), ("Q2", 5)]
+    bad = cstrack("load", "survey", str(codebook(tmp_path, '  Q1: {column_prefix: "Q", scale: agree5, construct: interest}')), str(export))
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("cstrack: error: ") and bad.stderr.count("\n") == 1
+    assert "item 'Q1': column_prefix 'Q' matches 3 columns" in bad.stderr
