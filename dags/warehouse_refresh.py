@@ -1,13 +1,23 @@
-"""warehouse_refresh: load the catalogue inbox, build and publish the marts behind the quality gate,
-write the static report. Thin: every task calls a function of the cstrack package."""
+"""warehouse_refresh: ingest every source (catalogue exports, the crawl, surveys, social posts), build and
+publish the marts behind the quality gate, then write the static report and the PPSR export.
+Thin: every task calls a function of the cstrack package."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
+from cstrack.assets import CATALOGUE_RECORDS, SOCIAL_POSTS, SURVEY_ANSWERS
+
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=10)}
+
+
+def _warehouse():
+    from cstrack import orchestration
+
+    return orchestration.warehouse_from_connection()
 
 
 @dag(
@@ -20,27 +30,51 @@ DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=10)}
     doc_md=__doc__,
 )
 def warehouse_refresh():
-    @task
+    @task(outlets=[CATALOGUE_RECORDS])
     def load_catalogues() -> list[dict]:
-        from dataclasses import asdict
+        from cstrack import pipeline
 
-        from cstrack import orchestration, pipeline
+        return [asdict(r) for r in pipeline.load_catalogue_inbox(_warehouse())]
 
-        return [asdict(r) for r in pipeline.load_catalogue_inbox(orchestration.warehouse_from_connection())]
+    @task(outlets=[CATALOGUE_RECORDS])
+    def crawl_platforms() -> list[dict]:
+        from cstrack import pipeline
+
+        return [asdict(r) for r in pipeline.crawl_step(_warehouse())]
+
+    @task(outlets=[SURVEY_ANSWERS])
+    def load_surveys() -> list[dict]:
+        from cstrack.sources.survey import load_survey_inbox
+
+        return [asdict(r) for r in load_survey_inbox(_warehouse())]
+
+    @task(outlets=[SOCIAL_POSTS])
+    def load_social() -> list[dict]:
+        from cstrack.sources.social import load_social_inbox
+
+        return [asdict(r) for r in load_social_inbox(_warehouse())]
 
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
     def build_marts() -> dict[str, int]:
-        from cstrack import orchestration, publish
+        from cstrack import publish
 
-        return publish.build(orchestration.warehouse_from_connection())
+        return publish.build(_warehouse())
 
     @task
     def write_report() -> str:
-        from cstrack import orchestration, report
+        from cstrack import report
 
-        return str(report.write_report(orchestration.warehouse_from_connection()))
+        return str(report.write_report(_warehouse()))
 
-    load_catalogues() >> build_marts() >> write_report()
+    @task
+    def export_ppsr() -> str:
+        from cstrack import export
+
+        return str(export.export_ppsr(_warehouse())[0])
+
+    built = build_marts()
+    [load_catalogues(), crawl_platforms(), load_surveys(), load_social()] >> built
+    built >> [write_report(), export_ppsr()]
 
 
 warehouse_refresh()

@@ -92,9 +92,12 @@ def _refresh(args) -> int:
     wh = warehouse.current()
     warehouse.migrate(wh)
     if args.no_airflow:
-        pipeline.load_catalogue_inbox(wh)
+        from cstrack import export
+
+        pipeline.load_everything(wh)
         publish.build(wh)
         report.write_report(wh)
+        export.export_ppsr(wh)
     else:
         orchestration.run_dag("warehouse_refresh", wh)
     summary = report.summary(wh)
@@ -122,6 +125,14 @@ def _dashboards(args) -> int:
         print(f"{len(specs)} dashboards, {sum(len(d.cards) for d in specs)} cards: valid")
     else:
         print(f"exposures written to {dashboards.write_exposures(specs)}")
+    return 0
+
+
+def _quality(args) -> int:
+    from cstrack import quality_suites, warehouse
+
+    names = quality_suites.define(warehouse.current())
+    print(f"defined {len(names)} suites in expectations/gx/: {', '.join(names)}")
     return 0
 
 
@@ -172,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("format", choices=["ppsr"])
     export.add_argument("--out", type=Path, help="output file (default $CSTRACK_HOME/export/ppsr_projects.json)")
     export.set_defaults(func=_export)
+
+    quality = commands.add_parser("quality", help="quality suites: `define` writes plugins/cstrack/quality_suites.py into expectations/gx/")
+    quality.add_argument("action", choices=["define"])
+    quality.set_defaults(func=_quality)
 
     refresh = commands.add_parser("refresh", help="run the whole warehouse_refresh DAG")
     refresh.add_argument("--no-airflow", action="store_true", help="call the steps directly, without Airflow")

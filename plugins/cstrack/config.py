@@ -29,6 +29,17 @@ def inbox() -> Path:
     return Path(os.environ.get("CSTRACK_INBOX", project_dir() / "data" / "sample")).resolve()
 
 
+def crawl_mode() -> str:
+    """What the refresh crawls: `demo` (generated sites served on 127.0.0.1, the default), `platforms`
+    (catalogues/platforms.yml, production) or `off`."""
+    mode = os.environ.get("CSTRACK_CRAWL", "demo")
+    if mode not in ("demo", "platforms", "off"):
+        from cstrack.errors import CstrackError
+
+        raise CstrackError(f"CSTRACK_CRAWL={mode!r}: use demo, platforms or off")
+    return mode
+
+
 def report_dir() -> Path:
     return home() / "report"
 

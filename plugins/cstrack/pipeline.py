@@ -30,3 +30,30 @@ def load_catalogue_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | No
         print(result.summary(), flush=True)
         results.append(result)
     return results
+
+
+def crawl_step(wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
+    """The refresh's crawl, as CSTRACK_CRAWL says: the demo sites, the platforms registry, or nothing."""
+    wh = wh or warehouse.current()
+    mode = config.crawl_mode()
+    if mode == "off":
+        print("crawl: off (CSTRACK_CRAWL=off)", flush=True)
+        return []
+    if mode == "demo":
+        from cstrack.demo_sites import crawl_demo
+
+        return crawl_demo(wh)
+    from cstrack.sources.crawl import crawl
+
+    return [r.load for r in crawl(wh=wh) if r.load is not None]
+
+
+def load_everything(wh: warehouse.Warehouse) -> None:
+    """Every source of the inbox and the crawl, as the refresh DAG's ingest tasks do (without Airflow)."""
+    from cstrack.sources.social import load_social_inbox
+    from cstrack.sources.survey import load_survey_inbox
+
+    load_catalogue_inbox(wh)
+    crawl_step(wh)
+    load_survey_inbox(wh)
+    load_social_inbox(wh)

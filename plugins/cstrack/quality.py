@@ -31,11 +31,16 @@ class SuiteOutcome:
         return [f for f in self.failed if f["severity"] == "critical"]
 
 
+def gx_dir() -> Path:
+    """The GX file context (suites, validation definitions, checkpoints), versioned in git."""
+    return config.project_dir() / "expectations" / "gx"
+
+
 def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
-    return gx.get_context(mode="file", project_root_dir=str(config.project_dir() / "expectations"))
+    return gx.get_context(mode="file", project_root_dir=str(gx_dir().parent))
 
 
 def _describe(result) -> dict:

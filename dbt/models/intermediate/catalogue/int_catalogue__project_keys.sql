@@ -3,12 +3,12 @@
 -- Two records from different sources match when
 --   * their normalised URLs are equal (a URL that one source gives to several of its records is a
 --     platform or programme page, not a project's, and matches nothing; placeholders are no URL), or
---   * they share a country and their normalised titles are near-identical (trigram Jaccard >= 0.8,
+--   * they share a country and their normalised titles are near-identical (trigram Jaccard >= 0.75,
 --     titles of at least 8 characters).
 -- A source never lists one project twice, so records of the same source never merge directly.
 -- Matches are transitive: a project is a connected component of the match graph, keyed by the
 -- smallest record key in it. Every record appears exactly once, with the rule that attached it.
-{% set title_similarity = 0.8 %}
+{% set title_similarity = 0.75 %}
 with recursive records as (
     select record_key, source_system, url_key, title_key, countries
     from {{ ref('int_catalogue__records') }}

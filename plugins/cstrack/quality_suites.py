@@ -1,0 +1,198 @@
+"""The GX suites as code: every expectation of the raw and marts gates, with its severity.
+
+`cstrack quality define` writes them into the GX file context in `expectations/gx/` (suites, data
+assets, validation definitions and the checkpoints `raw_gate` and `marts_gate`), where they are
+versioned and reviewed as JSON. Run it after changing this file, against a warehouse where the
+tables exist (GX checks each table when it registers it). Validation runs in SQL.
+
+Severity: `critical` stops the publish, `warning` is recorded only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CRITICAL = {"severity": "critical"}
+WARNING = {"severity": "warning"}
+BUILD = "marts_build"  # the marts gate validates the candidate schema before the swap
+PPSR_STATUSES = ["not_started", "active", "periodically_active", "on_hold", "completed", "abandoned"]
+EXTENTS = ["global", "macro_regional", "national", "sub_national", "regional", "city", "neighbourhood"]
+
+
+@dataclass
+class Suite:
+    schema: str  # raw or marts (the published name; marts suites run on marts_build)
+    table: str
+    expectations: list = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def asset_schema(self) -> str:
+        return BUILD if self.schema == "marts" else self.schema
+
+
+def _orphans(column: str, parent: str, parent_column: str | None = None) -> str:
+    """Rows whose `column` has no match in a candidate mart (referential integrity)."""
+    return (
+        f"select b.{column} from {{batch}} as b where b.{column} is not null and not exists "
+        f"(select 1 from {BUILD}.{parent} as p where p.{parent_column or column} = b.{column})"
+    )
+
+
+def suites() -> list[Suite]:
+    import great_expectations.expectations as gxe
+
+    def rows(query: str, description: str, meta: dict = CRITICAL):
+        return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=description, meta=meta)
+
+    def not_null(column: str, meta: dict = CRITICAL, **kw):
+        return gxe.ExpectColumnValuesToNotBeNull(column=column, meta=meta, **kw)
+
+    def unique(*columns: str):
+        if len(columns) == 1:
+            return gxe.ExpectColumnValuesToBeUnique(column=columns[0], meta=CRITICAL)
+        return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns), meta=CRITICAL)
+
+    def in_set(column: str, values: list, meta: dict = CRITICAL):
+        return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values, meta=meta)
+
+    def between(column: str, low=None, high=None, meta: dict = CRITICAL, **kw):
+        return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high, meta=meta, **kw)
+
+    def some_rows():
+        return gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=CRITICAL)
+
+    return [
+        # --- raw ---------------------------------------------------------------------------------
+        Suite("raw", "catalogue_record", [
+            not_null("source_system"), not_null("source_record_id"), not_null("record"),
+            unique("_load_id", "source_record_id"),
+            gxe.ExpectColumnValuesToMatchRegex(column="source_system", regex="^[a-z][a-z0-9_]*$", meta=CRITICAL),
+            rows(
+                """
+            with loads as (
+                select source_system, load_id, rows_loaded,
+                       lag(rows_loaded) over (partition by source_system order by load_id) as previous_rows,
+                       row_number() over (partition by source_system order by load_id desc) as newest
+                from ops.load_run
+                where source_kind in ('catalogue', 'crawl') and status = 'succeeded'
+                  and source_system in (select distinct source_system from {batch})
+            )
+            select source_system, load_id, rows_loaded, previous_rows from loads
+            where newest = 1 and rows_loaded < 0.5 * previous_rows""",
+                "volume: a catalogue's or platform's latest load holds at least half the records of its previous load",
+                WARNING,
+            ),
+            rows(
+                """
+            select source_system, max(_loaded_at) as last_loaded from {batch}
+            group by source_system having max(_loaded_at) < now() - interval '45 days'""",
+                "freshness: every catalogue and platform was loaded within the last 45 days",
+                WARNING,
+            ),
+        ]),
+        # --- marts: catalogue ---------------------------------------------------------------------
+        Suite("marts", "dim_project", [
+            some_rows(), not_null("project_key"), unique("project_key"), not_null("title"),
+            in_set("status", PPSR_STATUSES), in_set("geographic_extent", EXTENTS),
+            between("start_year", 1800, 2100), between("end_year", 1800, 2100),
+            gxe.ExpectColumnValuesToMatchRegex(column="url", regex="^https?://", mostly=0.95, meta=WARNING),
+            not_null("status", WARNING, mostly=0.9),
+            between("n_sources", 1, None),
+            gxe.ExpectColumnValuesToMatchRegex(column="language", regex="^[a-z]{2}$", meta=CRITICAL),
+        ]),
+        Suite("marts", "bridge_project_source", [
+            not_null("project_key"), unique("source_system", "source_record_id"),
+            in_set("match_rule", ["url", "title", "single"]),
+            rows(_orphans("project_key", "dim_project"), "every source record belongs to a published project"),
+            rows(
+                f"select p.project_key from {BUILD}.dim_project as p where not exists "
+                "(select 1 from {batch} as b where b.project_key = p.project_key)",
+                "every project has at least one source record",
+            ),
+        ]),
+        Suite("marts", "bridge_project_country", [
+            gxe.ExpectColumnValuesToMatchRegex(column="country_code", regex="^[A-Z]{2}$", meta=CRITICAL),
+            unique("project_key", "country_code"),
+            rows(_orphans("project_key", "dim_project"), "every country row belongs to a published project"),
+        ]),
+        Suite("marts", "bridge_project_sdg", [
+            between("sdg", 1, 17), in_set("relevance", ["direct", "indirect", "inferred"]),
+            unique("project_key", "sdg"),
+            rows(_orphans("project_key", "dim_project"), "every SDG row belongs to a published project"),
+        ]),
+        Suite("marts", "bridge_project_topic", [
+            unique("project_key", "topic"), in_set("origin", ["source", "inferred"]),
+            rows(
+                "select b.topic from {batch} as b where b.topic not in (select topic from vocab.topic)",
+                "topics come from the EU-Citizen.Science vocabulary",
+            ),
+            rows(_orphans("project_key", "dim_project"), "every topic row belongs to a published project"),
+        ]),
+        Suite("marts", "sdg_tagging_evaluation", [
+            between("sdg_precision", 0, 1), between("sdg_recall", 0, 1),
+        ]),
+        # --- marts: indicators ----------------------------------------------------------------------
+        Suite("marts", "dim_indicator", [some_rows(), unique("indicator_code"), not_null("name")]),
+        Suite("marts", "fct_indicator_value", [
+            some_rows(),
+            unique("indicator_code", "period", "geography", "dimension", "dimension_value"),
+            rows(_orphans("indicator_code", "dim_indicator"), "every indicator value has a definition"),
+            rows(
+                "select indicator_code, dimension_value, n from {batch} where suppressed and value is not null",
+                "suppression honoured: a suppressed value is null",
+            ),
+            rows(
+                "select indicator_code, dimension_value, n, value from {batch}"
+                " where not suppressed and indicator_code like 'SRV\\_%' escape '\\' and n < 5",
+                "small cells: a survey value from fewer than 5 respondents is suppressed",
+            ),
+            rows(
+                "select indicator_code, dimension_value, numerator, denominator from {batch}"
+                " where numerator > denominator and indicator_code like 'LAND\\_%' escape '\\'",
+                "a landscape share never exceeds its whole",
+            ),
+        ]),
+    ]
+
+
+def define(wh) -> list[str]:
+    """(Re)write every suite, data asset, validation definition and both checkpoints; returns suite names."""
+    import os
+    import shutil
+
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    from cstrack import quality
+
+    os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
+    os.environ["CSTRACK_QUALITY_DIR"] = str(quality.quality_dir())
+    root = quality.gx_dir()
+    for folder in ("expectations", "validation_definitions", "checkpoints"):  # what is not defined here goes
+        shutil.rmtree(root / folder, ignore_errors=True)
+        (root / folder).mkdir()
+    context = quality._context()
+    for name in [d.name for d in context.data_sources.all().values()]:
+        context.data_sources.delete(name)
+    source = context.data_sources.add_sql("warehouse", connection_string="${WAREHOUSE_SQLA_URL}")
+    gates: dict[str, list] = {"raw_gate": [], "marts_gate": []}
+    for suite in suites():
+        asset = source.add_table_asset(name=f"{suite.asset_schema}.{suite.table}", table_name=suite.table, schema_name=suite.asset_schema)
+        batch = asset.add_batch_definition_whole_table("whole_table")
+        stored = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=suite.expectations))
+        definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=stored))
+        gates["raw_gate" if suite.schema == "raw" else "marts_gate"].append(definition)
+    for gate, definitions in gates.items():
+        context.checkpoints.add(
+            gx.Checkpoint(
+                name=gate,
+                validation_definitions=definitions,
+                actions=[UpdateDataDocsAction(name="update_data_docs")],
+                result_format="SUMMARY",
+            )
+        )
+    return [s.name for s in suites()]
