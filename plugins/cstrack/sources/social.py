@@ -21,10 +21,12 @@ import html
 import json
 import re
 import unicodedata
-from datetime import datetime, timezone
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from cstrack import config, warehouse
@@ -72,14 +74,19 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
     """
     decoder = json.JSONDecoder()
     with path.open(encoding="utf-8", errors="surrogateescape") as handle:
-        buf, pos, consumed, eof = "", 0, 0, False
+        buf, pos, eof = "", 0, False
+        lines_before = 0  # newlines in the text already dropped from buf, for line numbers in errors
 
         def fill(at_least: int = CHUNK_CHARS) -> None:
-            nonlocal buf, pos, consumed, eof
+            nonlocal buf, pos, lines_before, eof
             chunk = handle.read(max(at_least, CHUNK_CHARS))
-            consumed += pos
+            lines_before += buf.count("\n", 0, pos)
             buf, pos = buf[pos:] + chunk, 0
             eof = not chunk
+
+        def where(at: int) -> str:
+            line_start = buf.rfind("\n", 0, at) + 1
+            return f"line {lines_before + buf.count(chr(10), 0, at) + 1}, column {at - line_start + 1}"
 
         def skip_ws() -> bool:
             """Move to the next non-whitespace character; False at the end of the file."""
@@ -105,13 +112,14 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
                     fill(len(buf) - pos)
                     continue
                 except json.JSONDecodeError as exc:
-                    incomplete = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated string")
+                    # an error within the last few characters may be a token cut by the read-ahead
+                    incomplete = exc.pos >= len(buf) - 16 or exc.msg.startswith("Unterminated string")
                     if incomplete and not eof and len(buf) - pos < MAX_VALUE_CHARS:
                         fill(len(buf) - pos)  # doubling: a large value costs linear time
                         continue
                     if len(buf) - pos >= MAX_VALUE_CHARS:
-                        return None, f"a JSON value at character {consumed + pos} is larger than {MAX_VALUE_CHARS} characters"
-                    return None, f"not valid JSON at character {consumed + exc.pos}: {exc.msg}"
+                        return None, f"a JSON value at {where(pos)} is larger than {MAX_VALUE_CHARS} characters"
+                    return None, f"not valid JSON at {where(exc.pos)}: {exc.msg}"
 
         if not skip_ws():
             return
@@ -120,18 +128,18 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
             first = True
             while True:
                 if not skip_ws():
-                    yield None, f"unexpected end of file inside the top-level array at character {consumed + pos}"
+                    yield None, f"unexpected end of file inside the top-level array at {where(pos)}"
                     return
                 if buf[pos] == "]":
                     pos += 1
                     break
                 if not first:
                     if buf[pos] != ",":
-                        yield None, f"not valid JSON at character {consumed + pos}: expecting ',' between array elements; the rest of the file was not read"
+                        yield None, f"not valid JSON at {where(pos)}: expecting ',' between array elements; the rest of the file was not read"
                         return
                     pos += 1
                     if not skip_ws():
-                        yield None, f"unexpected end of file inside the top-level array at character {consumed + pos}"
+                        yield None, f"unexpected end of file inside the top-level array at {where(pos)}"
                         return
                 first = False
                 value, error = decode()
@@ -140,7 +148,7 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
                     return
                 yield value, None
             if skip_ws():
-                yield None, f"unexpected data after the top-level array at character {consumed + pos}"
+                yield None, f"unexpected data after the top-level array at {where(pos)}"
             return
         while skip_ws():
             value, error = decode()
@@ -179,7 +187,7 @@ def _timestamp(value, field: str) -> datetime:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadPost(field, f"{field} is not an ISO timestamp: {value[:60]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _count(value) -> int | None:
@@ -430,9 +438,9 @@ def _tweet(tweet, users: dict) -> dict:
             references.setdefault(reference["type"], _id(reference.get("id"), "referenced_tweets.id"))
     # a reply that quotes is a quote: retweet first, then quote, then reply
     kind, referenced = "original", None
-    for ref_type in _KIND_OF_REFERENCE:
+    for ref_type, ref_kind in _KIND_OF_REFERENCE.items():
         if ref_type in references:
-            kind, referenced = _KIND_OF_REFERENCE[ref_type], references[ref_type]
+            kind, referenced = ref_kind, references[ref_type]
             break
     entities = _dict(tweet.get("entities"))
     metrics = _dict(tweet.get("public_metrics"))
@@ -583,7 +591,7 @@ def _lynguo_time(value: str) -> datetime:
     text = value.strip()
     for fmt in _LYNGUO_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)  # Lynguo exports carry no zone: UTC
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)  # Lynguo exports carry no zone: UTC
         except ValueError:
             continue
     try:
@@ -710,6 +718,31 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
     raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
 
 
+def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None):
+    """record_load's rows: (number, raw.social_post values or None, reason, field, raw value).
+
+    A post twice in one file is quarantined the second time (one observation per post and file).
+    """
+    seen: dict[tuple[str, str], int] = {}  # post keys of this file: ids only, small
+    for number, post, reason, field, raw_value in parse(format, path, unmapped):
+        if post is not None:
+            try:
+                values = enricher.row(post)
+            except BadPost as exc:
+                post, reason, field, raw_value = None, f"post {number}: {exc}", exc.field, None
+            else:
+                key = (values[1], values[2])
+                if key in seen:
+                    post, field, raw_value = None, "post_id", values[2]
+                    reason = f"post {number}: the same post as post {seen[key]} of this file"
+                else:
+                    seen[key] = number
+        if post is None:
+            yield number, None, reason, field, raw_value
+        else:
+            yield number, values, None, None, None
+
+
 def load_social(
     format: str,
     data_path: str | Path,
@@ -717,8 +750,6 @@ def load_social(
     progress: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Load one export of social posts into raw.social_post; the same content twice is a no-op."""
-    from collections import Counter
-
     if format not in FORMATS:
         raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
     data_path = Path(data_path)
@@ -726,27 +757,6 @@ def load_social(
         raise CstrackError(f"{data_path}: data file not found")
     enricher = Enricher()
     unmapped: Counter = Counter()
-
-    def rows():
-        seen: dict[tuple[str, str], int] = {}  # one observation per post and file; ids only, small
-        for number, post, reason, field, raw_value in parse(format, data_path, unmapped):
-            if post is not None:
-                try:
-                    values = enricher.row(post)
-                except BadPost as exc:
-                    post, reason, field, raw_value = None, f"post {number}: {exc}", exc.field, None
-                else:
-                    key = (values[1], values[2])
-                    if key in seen:
-                        post, field, raw_value = None, "post_id", values[2]
-                        reason = f"post {number}: the same post as post {seen[key]} of this file"
-                    else:
-                        seen[key] = number
-            if post is None:
-                yield number, None, reason, field, raw_value
-            else:
-                yield number, values, None, None, None
-
     return record_load(
         kind="social",
         source_system=format,
@@ -754,7 +764,7 @@ def load_social(
         definition_hash=hashlib.sha256(enricher.definition().encode()).hexdigest(),
         table=TABLE,
         columns=COLUMNS,
-        rows=rows(),
+        rows=prepared_rows(format, data_path, enricher, unmapped),
         to_values=lambda values: values,
         unmapped=unmapped,
         wh=wh,
