@@ -103,7 +103,12 @@ def plain_text(value: Any) -> str | None:
         return None
     if "<" in value and ">" in value:
         value = BeautifulSoup(value, "lxml").get_text(" ", strip=True)
-    return " ".join(value.split()) or None
+    return _tidy(value) or None
+
+
+def _tidy(text: str) -> str:
+    """Whitespace collapsed; no space before punctuation (left by joining an element's text parts)."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
 
 
 def _names(items: Any, *keys: str) -> list[str]:
@@ -337,7 +342,7 @@ def select_values(soup: BeautifulSoup, spec: str, page_url: str) -> list[str]:
             if value and attribute.strip() in ("href", "src"):
                 value = urljoin(page_url, value)
         else:
-            value = element.get_text(" ", strip=True)
+            value = _tidy(element.get_text(" ", strip=True))
         if value:
             values.append(value)
     return values
@@ -351,9 +356,10 @@ def extract_html(url: str, body: bytes, canon: Canonicaliser, fields: dict[str, 
         raw[name] = values if name in LIST_FIELDS or name == "contact" else (" ".join(values) or None)
     if not raw.get("title"):
         return PageResult(problem=f"no title: selector {fields['title']!r} matches nothing")
-    contact = raw.pop("contact", None)
+    contact = [c.removeprefix("mailto:") for c in raw.pop("contact", None) or []]
     record = canon.record(raw)
-    return PageResult(projects=[Project(url, record, {"contact": contact} if contact else None, {"page_url": url, **raw})])
+    pii = {"contact": contact[0] if len(contact) == 1 else contact} if contact else None
+    return PageResult(projects=[Project(url, record, pii, {"page_url": url, **raw})])
 
 
 def links(body: bytes, page_url: str, selector: str) -> list[str]:
