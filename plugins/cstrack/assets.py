@@ -8,4 +8,6 @@ from airflow.sdk import Asset
 CATALOGUE_RECORDS = Asset(name="raw.catalogue_record", uri="postgres://warehouse:5432/cstrack/raw/catalogue_record")
 SURVEY_ANSWERS = Asset(name="raw.survey_answer", uri="postgres://warehouse:5432/cstrack/raw/survey_answer")
 SOCIAL_POSTS = Asset(name="raw.social_post", uri="postgres://warehouse:5432/cstrack/raw/social_post")
-RAW_ASSETS = [CATALOGUE_RECORDS, SURVEY_ANSWERS, SOCIAL_POSTS]
+# the crawl stores pages here and lands their projects in raw.catalogue_record
+CRAWL_PAGES = Asset(name="raw.crawl_page", uri="postgres://warehouse:5432/cstrack/raw/crawl_page")
+RAW_ASSETS = [CATALOGUE_RECORDS, SURVEY_ANSWERS, SOCIAL_POSTS, CRAWL_PAGES]
