@@ -111,7 +111,9 @@ def gate_status() -> tuple[bool | None, str]:
     run_time = max(runs)
     results = [r for suite in runs[run_time] for r in suite["results"]]
     failed = [r for r in results if not r["success"]]
-    critical = [r for r in failed if (r["expectation_config"].get("meta") or {}).get("severity", "critical") == "critical"]
+    critical = [
+        r for r in failed if (r["expectation_config"].get("meta") or {}).get("severity", "critical") == "critical"
+    ]
     when = _time(dt.datetime.fromisoformat(runs[run_time][0]["meta"]["run_id"]["run_time"]))
     counts = f"{len(results)} expectations on {len(runs[run_time])} marts"
     if critical:
@@ -135,7 +137,7 @@ def source_credits(sources) -> list[str]:
 
 
 def _time(value: dt.datetime) -> str:
-    return f"{value.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _json_value(value):
@@ -151,8 +153,8 @@ def _json_value(value):
 def _cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, (float, Decimal)):
-        return f"{value:,.2f}"
+    if isinstance(value, (float, Decimal)):  # whole numbers without decimals: 640, not 640.00
+        return f"{int(value):,}" if value == int(value) else f"{value:,.2f}"
     if isinstance(value, dt.datetime):
         return _time(value)
     if isinstance(value, (list, tuple)):
@@ -228,22 +230,28 @@ def _script_json(value) -> str:
 
 def render_table(result: CardResult, table_id: str, limit: int | None = TABLE_ROWS) -> str:
     rows = result.rows[:limit] if limit else result.rows
-    head = "".join(f"<th>{escape(c)}</th>" for c in result.columns)
+    head = "".join(f"<th>{escape(_label(c))}</th>" for c in result.columns)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
-    more = f'<p class="note">First {limit} of {len(result.rows)} rows.</p>' if limit and len(result.rows) > limit else ""
+    more = (
+        f'<p class="note">First {limit} of {len(result.rows)} rows.</p>' if limit and len(result.rows) > limit else ""
+    )
     return f'<table class="data" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
+
+def _missing(relation: str) -> str:
+    return f'<p class="missing">Not published yet: <code>{escape(relation)}</code> is not in this warehouse.</p>'
 
 
 def render_card(board: dashboards.Dashboard, card: dashboards.Card, result: CardResult) -> str:
     card_id = f"card-{card.id}"
     if result.missing:
-        body = f'<p class="missing">Not published yet: <code>{escape(result.missing)}</code> is not in this warehouse.</p>'
+        body = _missing(result.missing)
     elif not result.rows:
         body = '<p class="empty">No data.</p>'
     elif card.display == "scalar":
         column = card.y[0] if card.y else result.columns[0]
         value = result.rows[0][result.columns.index(column)]
-        text = f"{value:,}" if isinstance(value, int) else _cell(value)
+        text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else _cell(value)
         body = f'<p class="scalar{" long" if len(text) > 10 else ""}">{text}</p>'
     elif card.display == "table":
         body = f'<div class="table-wrap">{render_table(result, f"table-{card.id}")}</div>'
@@ -335,7 +343,7 @@ def render_dashboard(board: dashboards.Dashboard, results: dict[str, CardResult]
 
 def render_indicators(result: CardResult, boards) -> str:
     if result.missing:
-        table = f'<p class="missing">Not published yet: <code>{escape(result.missing)}</code> is not in this warehouse.</p>'
+        table = _missing(result.missing)
     else:
         table = f'<div class="table-wrap">{render_table(result, "indicator-catalogue", limit=None)}</div>'
     body = (
@@ -351,7 +359,9 @@ def render_index(
 ) -> str:
     passed, sentence = gate
     state = {True: "passed", False: "failed", None: "unknown"}[passed]
-    total = f'<strong id="total-projects">{summary_.projects}</strong> projects · ' if summary_.projects is not None else ""
+    total = (
+        f'<strong id="total-projects">{summary_.projects}</strong> projects · ' if summary_.projects is not None else ""
+    )
     items = "".join(
         f'<li><a href="{b.id}.html"><strong>{escape(b.title)}</strong></a>'
         f'<p class="description">{escape(b.description)}</p>'
@@ -365,7 +375,7 @@ def render_index(
     credits = "; ".join(source_credits(s for s, _ in summary_.sources))
     body = f"""<h1>Citizen-science projects in the CS Track warehouse</h1>
 <p class="banner {state}" id="freshness">Published {_time(summary_.published_at)} · {total}report generated
-{_time(dt.datetime.now(dt.timezone.utc))}<br><span id="gate-status">{escape(sentence)}</span>
+{_time(dt.datetime.now(dt.UTC))}<br><span id="gate-status">{escape(sentence)}</span>
 <a id="data-docs" href="../quality/data_docs/index.html">What was checked (GX Data Docs)</a></p>
 <h2>Dashboards</h2>
 <ul class="boards" id="dashboards">{items}
