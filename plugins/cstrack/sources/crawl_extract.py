@@ -7,6 +7,7 @@ read as projects yields a `problem` (the reason it is quarantined) instead of re
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -102,8 +103,15 @@ def plain_text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     if "<" in value and ">" in value:
-        value = BeautifulSoup(value, "lxml").get_text(" ", strip=True)
+        # tags out, entities decoded: a regex is enough for description fragments, and far cheaper than a parser
+        value = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", value)))
+    elif "&" in value:
+        value = html.unescape(value)
     return _tidy(value) or None
+
+
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _tidy(text: str) -> str:
