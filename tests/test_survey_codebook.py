@@ -111,3 +111,35 @@ def test_cli_loads_and_reports_codebook_errors_on_one_line(server_db, cstrack, t
     assert bad.returncode == 1
     assert bad.stderr.startswith("cstrack: error: ") and bad.stderr.count("\n") == 1
     assert "item 'Q1': column_prefix 'Q' matches 3 columns" in bad.stderr
+
+
+def test_inbox_files_load_once_through_the_codebook_their_name_starts_with(server_db, monkeypatch, tmp_path, query):
+    import shutil
+
+    from cstrack.errors import CstrackError
+    from cstrack.sources.survey import load_survey_inbox
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "surveys"
+    (tmp_path / "surveys").mkdir()
+    shutil.copy(sample / "participants_2022_es.sav", tmp_path / "surveys" / "participants_2022_es_final.sav")
+    monkeypatch.setenv("CSTRACK_INBOX", str(tmp_path))
+    first = load_survey_inbox(server_db)
+    assert [(Path(r.source_file).name, r.skipped) for r in first] == [("participants_2022_es_final.sav", False)]
+    assert query(server_db, "select source_system from ops.load_run") == [("participants_2022_es",)]
+    assert [r.skipped for r in load_survey_inbox(server_db)] == [True]
+    (tmp_path / "surveys" / "organisers_2022.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(CstrackError, match=r"organisers_2022\.csv: no codebook in .*surveys whose name starts the file name"):
+        load_survey_inbox(server_db)
+
+
+def test_ingest_survey_dag_produces_the_survey_asset(home, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_HOME", str(home / "airflow"))
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[1] / "dags"))
+    assert bag.import_errors == {}
+    dag = bag.dags["ingest_survey"]
+    assert [t.task_id for t in dag.tasks] == ["load_surveys"]
+    assert {o.uri for o in dag.tasks[0].outlets} == {"postgres://warehouse:5432/cstrack/raw/survey_answer"}
+    consumed = {a.uri for a in bag.dags["build_marts"].timetable.asset_condition.objects}
+    assert "postgres://warehouse:5432/cstrack/raw/survey_answer" in consumed
