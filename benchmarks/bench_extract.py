@@ -19,15 +19,19 @@ from bs4 import BeautifulSoup
 from cstrack import demo_sites
 from cstrack.sources import crawl_extract as extract
 
-LD_SCRIPT = re.compile(rb'<script type="application/ld\+json">(.*?)</script>', re.S)
+LD_SCRIPT = re.compile(rb'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
 
 
 def api_bodies(n_pages: int, per_page: int = 100) -> list[bytes]:
     projects = demo_sites.eucs_projects()
     bodies = []
     for page in range(n_pages):
-        results = [{**projects[(page * per_page + i) % len(projects)], "id": page * per_page + i} for i in range(per_page)]
-        bodies.append(json.dumps({"count": n_pages * per_page, "next": None, "previous": None, "results": results}).encode())
+        results = [
+            {**projects[(page * per_page + i) % len(projects)], "id": page * per_page + i} for i in range(per_page)
+        ]
+        bodies.append(
+            json.dumps({"count": n_pages * per_page, "next": None, "previous": None, "results": results}).encode()
+        )
     return bodies
 
 

@@ -36,7 +36,7 @@ class Site:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 with site.lock:
                     site.requests.append((time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}))
                     route = site.routes.get(self.path)
@@ -81,7 +81,11 @@ def site():
 
 
 def ok(body: bytes | str, **headers) -> tuple:
-    return (200, {"Content-Type": "text/html; charset=utf-8", **headers}, body.encode() if isinstance(body, str) else body)
+    return (
+        200,
+        {"Content-Type": "text/html; charset=utf-8", **headers},
+        body.encode() if isinstance(body, str) else body,
+    )
 
 
 def api_page(items: list[dict], next_url: str | None) -> tuple:
@@ -152,8 +156,14 @@ def test_platform_registry_validates():
     [
         ({"method": "rss"}, "platform 'x': method 'rss' is not one of"),
         ({"base_url": "ftp://example.org"}, "platform 'x': base_url 'ftp://example.org' is not an http(s) address"),
-        ({"method": "html", "html": {"listing_urls": ["/"], "fields": {"title": "h1"}}}, "`html.link_selector` is required"),
-        ({"jsonld": {"listing_urls": ["/"], "link_selector": "a[[["}}, "`jsonld.link_selector`: not a valid CSS selector"),
+        (
+            {"method": "html", "html": {"listing_urls": ["/"], "fields": {"title": "h1"}}},
+            "`html.link_selector` is required",
+        ),
+        (
+            {"jsonld": {"listing_urls": ["/"], "link_selector": "a[[["}},
+            "`jsonld.link_selector`: not a valid CSS selector",
+        ),
         ({"country": "Atlantis"}, "platform 'x': not a known country"),
         ({"colour": "red"}, "platform 'x': unknown key(s) ['colour']"),
     ],
@@ -178,7 +188,7 @@ def test_paginated_api_is_crawled_completely_into_canonical_records(server_db, s
     assert site.paths() == ["/robots.txt", "/api/projects/", "/api/projects/?page=2", "/api/projects/?page=3"]
     rows = query(server_db, "select source_record_id, record, pii, source_data, _source from raw.catalogue_record")
     assert sorted(int(r[0]) for r in rows) == list(range(1, 61))
-    record_id, record, pii, source_data, source = next(r for r in rows if r[0] == "7")
+    _, record, pii, source_data, source = next(r for r in rows if r[0] == "7")
     assert set(record) <= CANONICAL_FIELDS and "contact" not in record
     assert "@" not in json.dumps(record)  # contact emails only in pii
     assert pii == {"contact": "p7@uni.example.org"}
@@ -193,7 +203,9 @@ def test_paginated_api_is_crawled_completely_into_canonical_records(server_db, s
     }  # fmt: skip
     run = query(server_db, "select source_kind, source_system, rows_read, rows_loaded from ops.load_run")
     assert run == [("crawl", "test_api", 60, 60)]
-    pages = query(server_db, "select page_kind, outcome, status, length(body) > 0 from raw.crawl_page order by _source_row")
+    pages = query(
+        server_db, "select page_kind, outcome, status, length(body) > 0 from raw.crawl_page order by _source_row"
+    )
     assert pages == [("api", "fetched", 200, True)] * 3
 
 
@@ -261,7 +273,9 @@ def test_conditional_get_304_avoids_re_download(server_db, site, query):
     assert sent["/projects/a.html"]["if-modified-since"] == "Mon, 01 Nov 2021 08:00:00 GMT"
     assert second.pages == {"not_modified": 3}  # the listing's links came from its stored body
     assert second.load.skipped and second.load.load_id == first.load.load_id  # unchanged: nothing re-loaded
-    stored = query(server_db, "select status, body is null from raw.crawl_page where _crawl_id = %s", (second.crawl_id,))
+    stored = query(
+        server_db, "select status, body is null from raw.crawl_page where _crawl_id = %s", (second.crawl_id,)
+    )
     assert stored == [(304, True)] * 3
 
 
@@ -286,7 +300,9 @@ def test_oversized_and_malformed_pages_are_quarantined_with_a_reason(server_db, 
     assert reasons[url.format("stream")] == "page is larger than the cap of 4000 bytes"
     assert reasons[url.format("event")] == "no schema.org Project/ResearchProject in the page's JSON-LD (found Event)"
     assert reasons[url.format("broken")].startswith("JSON-LD is not valid JSON")
-    assert query(server_db, "select count(*) from raw.crawl_page where outcome = 'oversized' and body is null") == [(2,)]
+    assert query(server_db, "select count(*) from raw.crawl_page where outcome = 'oversized' and body is null") == [
+        (2,)
+    ]
 
 
 def test_an_api_page_that_is_not_json_is_quarantined(server_db, site, query):
@@ -309,7 +325,11 @@ def test_reextraction_makes_no_request(server_db, site, query):
     [again] = reextract(server_db, ["test_api"], [api_platform(site, language="de", multilingual=False)], progress=None)
     assert not again.skipped and again.rows_loaded == 30
     assert site.requests == []
-    languages = query(server_db, "select distinct record ->> 'language' from raw.catalogue_record where _load_id = %s", (again.load_id,))
+    languages = query(
+        server_db,
+        "select distinct record ->> 'language' from raw.catalogue_record where _load_id = %s",
+        (again.load_id,),
+    )
     assert languages == [("de",)]
 
 
@@ -323,7 +343,9 @@ def test_a_project_count_down_by_more_than_half_is_flagged(server_db, site, quer
     assert counts == [(10, False), (6, False), (2, True)]
     flagged = query(server_db, "select projects, previous_projects, flag_reason from ops.crawl_run where flagged")
     assert len(flagged) == 1 and flagged[0][:2] == (2, 6)
-    assert flagged[0][2].startswith("2 projects against 6 in crawl ") and flagged[0][2].endswith("down by more than half")
+    assert flagged[0][2].startswith("2 projects against 6 in crawl ") and flagged[0][2].endswith(
+        "down by more than half"
+    )
 
 
 def test_private_addresses_and_other_schemes_are_refused_unless_allowed(server_db, site, query):
@@ -336,14 +358,23 @@ def test_private_addresses_and_other_schemes_are_refused_unless_allowed(server_d
     assert address_problem("file:///etc/passwd", allow_private=True) == "scheme 'file' is not http or https"
     assert address_problem("http://127.0.0.1:9/x", allow_private=True) is None
     # allowed: the same platform crawls; a listing link to another scheme or host is refused, not fetched
-    site.set("/projects/", ok(listing("file:///etc/passwd", "http://example.org/p.html", "/projects/a.html")))
+    site.set(
+        "/projects/",
+        ok(listing("file:///etc/passwd", "http://example.org/p.html", "/projects/a.html", "/projects/r.html")),
+    )
     site.set("/projects/a.html", ok(project_page("Alpha")))
+    site.set("/projects/r.html", (302, {"Location": "file:///etc/passwd"}, b""))  # every redirect hop is checked too
     allowed = crawl_one(jsonld_platform(site), server_db)
-    assert allowed.status == "succeeded" and allowed.pages["refused"] == 2 and allowed.load.rows_loaded == 1
-    refused = query(server_db, "select url, error from raw.crawl_page where outcome = 'refused' and _crawl_id = %s", (allowed.crawl_id,))
+    assert allowed.status == "succeeded" and allowed.pages["refused"] == 3 and allowed.load.rows_loaded == 1
+    refused = query(
+        server_db,
+        "select url, error from raw.crawl_page where outcome = 'refused' and _crawl_id = %s",
+        (allowed.crawl_id,),
+    )
     assert refused == [
         ("file:///etc/passwd", "scheme 'file' is not http or https"),
         ("http://example.org/p.html", "example.org is not the platform's host 127.0.0.1"),
+        (site.url + "/projects/r.html", "redirect to file:///etc/passwd: scheme 'file' is not http or https"),
     ]
 
 
@@ -374,8 +405,17 @@ def test_html_method_reads_fields_with_css_selectors(server_db, site, query):
     crawl_one(platform, server_db)
     [(record_id, record, pii)] = query(server_db, "select source_record_id, record, pii from raw.catalogue_record")
     assert record_id == site.url + "/projects/bienen.html"
-    assert (record["title"], record["description"], record["url"]) == ("Wildbienen zählen", "Wir zählen Bienen.", "https://bienen.example.at/")
-    assert (record["topics"], record["status"], record["start_date"], record["language"]) == (["Insects", "Biodiversity"], "laufend", "2020-04-01", "de")
+    assert (record["title"], record["description"], record["url"]) == (
+        "Wildbienen zählen",
+        "Wir zählen Bienen.",
+        "https://bienen.example.at/",
+    )
+    assert (record["topics"], record["status"], record["start_date"], record["language"]) == (
+        ["Insects", "Biodiversity"],
+        "laufend",
+        "2020-04-01",
+        "de",
+    )
     assert pii == {"contact": "info@bienen.example.at"}
 
 
@@ -390,10 +430,16 @@ def test_demo_crawl_lands_the_expected_records(server_db, query):
         ("demo_eu_citizen_science", 60, 0),
         ("demo_buerger_forschen", 24, 0),
     ]
-    languages = query(server_db, "select count(distinct record ->> 'language') from raw.catalogue_record where source_system = 'demo_buerger_forschen'")
+    languages = query(
+        server_db,
+        "select count(distinct record ->> 'language') from raw.catalogue_record where source_system = 'demo_buerger_forschen'",
+    )
     countries = query(server_db, "select count(distinct record -> 'countries' ->> 0) from raw.catalogue_record")
     assert languages[0][0] >= 4 and countries[0][0] >= 8
-    sdgs = query(server_db, "select record -> 'sdgs' -> 0 from raw.catalogue_record where record -> 'sdgs' is not null and jsonb_typeof(record -> 'sdgs') = 'array' limit 1")
+    sdgs = query(
+        server_db,
+        "select record -> 'sdgs' -> 0 from raw.catalogue_record where record -> 'sdgs' is not null and jsonb_typeof(record -> 'sdgs') = 'array' limit 1",
+    )
     assert set(sdgs[0][0]) == {"tag", "value"}
     # served again on other ports, the same pages: nothing new to load
     assert all(r.skipped for r in crawl_demo(server_db, progress=None))

@@ -17,10 +17,10 @@ import hashlib
 import json
 import random
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 
 from cstrack import config, warehouse
 from cstrack.loading import LoadResult, print_progress
@@ -170,7 +170,9 @@ def eucs_pages(seed: int = SEED) -> dict[str, bytes]:
         page = {
             "count": len(projects),
             "next": f"/api/projects/?page={number + 1}" if number < n_pages else None,
-            "previous": (f"/api/projects/?page={number - 1}" if number > 2 else "/api/projects/") if number > 1 else None,
+            "previous": (f"/api/projects/?page={number - 1}" if number > 2 else "/api/projects/")
+            if number > 1
+            else None,
             "results": projects[(number - 1) * EUCS_PAGE_SIZE : number * EUCS_PAGE_SIZE],
         }
         path = "/api/projects/" if number == 1 else f"/api/projects/?page={number}"
@@ -219,12 +221,16 @@ def jsonld_projects(seed: int = SEED) -> list[dict]:
 
 def _project_page(obj: dict) -> bytes:
     # some pages wrap the project in an @graph with the page itself, as CMS plugins do
-    data = obj if not obj["@id"].endswith(("3", "7")) else {
-        "@context": "https://schema.org",
-        "@graph": [{"@type": "WebPage", "name": obj["name"]}, {k: v for k, v in obj.items() if k != "@context"}],
-    }
+    data = (
+        obj
+        if not obj["@id"].endswith(("3", "7"))
+        else {
+            "@context": "https://schema.org",
+            "@graph": [{"@type": "WebPage", "name": obj["name"]}, {k: v for k, v in obj.items() if k != "@context"}],
+        }
+    )
     return (
-        f"<!doctype html><html lang=\"{obj['inLanguage']}\"><head><meta charset=\"utf-8\"><title>{escape(obj['name'])}</title>"
+        f'<!doctype html><html lang="{obj["inLanguage"]}"><head><meta charset="utf-8"><title>{escape(obj["name"])}</title>'
         '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}</script>'
         f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
         f"</head><body><h1>{escape(obj['name'])}</h1><p>{escape(obj['description'])}</p></body></html>"
@@ -256,7 +262,7 @@ def jsonld_pages(seed: int = SEED) -> dict[str, bytes]:
 
 def _handler(pages: dict[str, bytes]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             body = pages.get(self.path)
             if body is None:
                 self.send_error(404)
@@ -267,8 +273,11 @@ def _handler(pages: dict[str, bytes]) -> type[BaseHTTPRequestHandler]:
                 self.send_header("ETag", etag)
                 self.end_headers()
                 return
-            kind = "application/json" if body[:1] in (b"{", b"[") else (
-                "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8")
+            kind = (
+                "application/json"
+                if body[:1] in (b"{", b"[")
+                else ("text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8")
+            )
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))

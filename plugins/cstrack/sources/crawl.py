@@ -14,10 +14,11 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import soupsieve
@@ -138,7 +139,9 @@ def _check_options(where: str, method: str, options: Any) -> None:
         raise CstrackError(f"{where}: `{method}` options must be an object")
     unknown = set(options) - METHOD_OPTIONS[method]
     if unknown:
-        raise CstrackError(f"{where}: unknown `{method}` option(s) {sorted(unknown)}; allowed: {sorted(METHOD_OPTIONS[method])}")
+        raise CstrackError(
+            f"{where}: unknown `{method}` option(s) {sorted(unknown)}; allowed: {sorted(METHOD_OPTIONS[method])}"
+        )
     if method == "eucs_api":
         if not isinstance(options.get("params", {}), dict):
             raise CstrackError(f"{where}: `eucs_api.params` must be an object of query parameters")
@@ -152,7 +155,9 @@ def _check_options(where: str, method: str, options: Any) -> None:
     if method == "html":
         fields = options.get("fields")
         if not isinstance(fields, dict) or "title" not in fields:
-            raise CstrackError(f"{where}: `html.fields` must be an object of canonical field: CSS selector, with `title`")
+            raise CstrackError(
+                f"{where}: `html.fields` must be an object of canonical field: CSS selector, with `title`"
+            )
         bad = set(fields) - set(extract.RECORD_FIELDS) - {"contact"}
         if bad:
             raise CstrackError(f"{where}: `html.fields`: {sorted(bad)} not canonical field(s)")
@@ -160,8 +165,10 @@ def _check_options(where: str, method: str, options: Any) -> None:
     for key, selector in selectors.items():
         try:
             soupsieve.compile(selector)
-        except Exception as exc:  # soupsieve raises SelectorSyntaxError, but also ValueError on odd input
-            raise CstrackError(f"{where}: `{method}.{key}`: not a valid CSS selector {selector!r}: {str(exc).splitlines()[0]}") from None
+        except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
+            raise CstrackError(
+                f"{where}: `{method}.{key}`: not a valid CSS selector {selector!r}: {str(exc).splitlines()[0]}"
+            ) from None
 
 
 # --- crawling ---------------------------------------------------------------------------------------
@@ -241,7 +248,7 @@ class PageStore:
             self.crawl_id, fetch.url, self.row, self.platform.id, fetch.url, kind, fetch.outcome, fetch.status,
             json.dumps(fetch.headers) if fetch.headers else None, fetch.content_hash, body,
             len(fetch.body) if fetch.body is not None else None, fetch.attempts, fetch.error,
-            datetime.now(timezone.utc),
+            datetime.now(UTC),
         ))  # fmt: skip
         if len(self.buffer) >= FLUSH_EVERY:
             self.flush()
@@ -249,13 +256,16 @@ class PageStore:
     def flush(self) -> None:
         if not self.buffer:
             return
-        with warehouse.connect(self.wh) as conn, conn.transaction():
-            with conn.cursor().copy(
+        with (
+            warehouse.connect(self.wh) as conn,
+            conn.transaction(),
+            conn.cursor().copy(
                 "copy raw.crawl_page (_crawl_id, _source, _source_row, platform, url, page_kind, outcome, status,"
                 " headers, content_hash, body, bytes, attempts, error, fetched_at) from stdin"
-            ) as copy:
-                for row in self.buffer:
-                    copy.write_row(row)
+            ) as copy,
+        ):
+            for row in self.buffer:
+                copy.write_row(row)
         self.buffer = []
 
 
@@ -365,7 +375,9 @@ def crawl_platform(
                     ("failed" if failure else "succeeded", fetcher.requests, p["fetched"], p["not_modified"], p["failed"],
                      p["oversized"], p["disallowed"], p["refused"], failure, crawl_id),
                 )  # fmt: skip
-    result = CrawlResult(platform.id, crawl_id, "failed" if failure else "succeeded", walker.pages, fetcher.requests, failure)
+    result = CrawlResult(
+        platform.id, crawl_id, "failed" if failure else "succeeded", walker.pages, fetcher.requests, failure
+    )
     if not failure:
         result.load = extract_platform(platform, wh, crawl_id, progress=progress)
         result.flagged, result.flag_reason = _flag(wh, crawl_id)
@@ -461,7 +473,9 @@ def extract_platform(
     if crawl_id is None:
         latest = _latest_crawl(wh, platform.id)
         if latest is None:
-            raise CstrackError(f"platform {platform.id}: no stored crawl to extract; run `cstrack crawl --platform {platform.id}`")
+            raise CstrackError(
+                f"platform {platform.id}: no stored crawl to extract; run `cstrack crawl --platform {platform.id}`"
+            )
         crawl_id = latest[0]
     with warehouse.connect(wh) as conn:
         base_url = conn.execute("select base_url from ops.crawl_run where crawl_id = %s", (crawl_id,)).fetchone()[0]
@@ -506,7 +520,13 @@ def extract_platform(
         table="raw.catalogue_record",
         columns=("source_system", "source_record_id", "record", "pii", "source_data"),
         rows=rows(),
-        to_values=lambda v: (platform.id, v[0], json.dumps(v[1]), json.dumps(v[2]) if v[2] else None, json.dumps(v[3], default=str)),
+        to_values=lambda v: (
+            platform.id,
+            v[0],
+            json.dumps(v[1]),
+            json.dumps(v[2]) if v[2] else None,
+            json.dumps(v[3], default=str),
+        ),
         unmapped=canon.unmapped,
         snapshot=True,
         wh=wh,

@@ -11,8 +11,9 @@ import html
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
@@ -110,7 +111,7 @@ def plain_text(value: Any) -> str | None:
     return _tidy(value) or None
 
 
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -222,7 +223,7 @@ def extract_eucs(url: str, body: bytes, canon: Canonicaliser) -> PageResult:
 def jsonld_objects(soup: BeautifulSoup) -> tuple[list[dict], list[str]]:
     """Every object in the page's JSON-LD scripts (graphs flattened), and the scripts that are not JSON."""
     objects, errors = [], []
-    for script in soup.find_all("script", attrs={"type": re.compile(r"^application/ld\+json", re.I)}):
+    for script in soup.find_all("script", attrs={"type": re.compile(r"^application/ld\+json", re.IGNORECASE)}):
         try:
             data = json.loads(script.string or script.get_text() or "")
         except json.JSONDecodeError as exc:
@@ -261,7 +262,9 @@ def _countries(obj: dict) -> list[str]:
                 found.append(item)
             elif isinstance(item, dict):
                 address = item.get("address") if isinstance(item.get("address"), dict) else item
-                country = address.get("addressCountry") or (item.get("name") if item.get("@type") == "Country" else None)
+                country = address.get("addressCountry") or (
+                    item.get("name") if item.get("@type") == "Country" else None
+                )
                 found.extend(_names(country, "name", "identifier"))
     return found
 
@@ -316,7 +319,9 @@ def _sdgs(value: Any) -> list[dict] | None:
     return tags or None
 
 
-def extract_jsonld(url: str, body: bytes, canon: Canonicaliser, types: Iterable[str] = JSONLD_PROJECT_TYPES) -> PageResult:
+def extract_jsonld(
+    url: str, body: bytes, canon: Canonicaliser, types: Iterable[str] = JSONLD_PROJECT_TYPES
+) -> PageResult:
     objects, errors = jsonld_objects(BeautifulSoup(body, "lxml"))
     wanted = set(types)
     projects = [o for o in objects if _types(o) & wanted]

@@ -12,9 +12,9 @@ import ipaddress
 import socket
 import time
 import urllib.robotparser
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -117,7 +117,7 @@ class Fetcher:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> "Fetcher":
+    def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -195,7 +195,14 @@ class Fetcher:
                 problem = self.allowed(target)
                 if redirects > MAX_REDIRECTS or problem:
                     reason = problem or f"more than {MAX_REDIRECTS} redirects"
-                    return Fetch(url, "refused", result.status, result.headers, attempts=attempts, error=f"redirect to {target}: {reason}")
+                    return Fetch(
+                        url,
+                        "refused",
+                        result.status,
+                        result.headers,
+                        attempts=attempts,
+                        error=f"redirect to {target}: {reason}",
+                    )
                 attempts -= 1  # a redirect is not a retry
                 continue
             retryable = result.outcome == "failed" and (result.status is None or result.status in RETRY_STATUSES)
@@ -209,8 +216,14 @@ class Fetcher:
             result.error = f"HTTP {result.status} after {attempts} attempt{'s' if attempts > 1 else ''}"
         if result.status == 304:
             if previous is None:
-                return Fetch(url, "failed", 304, result.headers, attempts=attempts, error="304 without a conditional request")
-            result.outcome, result.content_hash, result.body = "not_modified", previous.content_hash, previous.load_body()
+                return Fetch(
+                    url, "failed", 304, result.headers, attempts=attempts, error="304 without a conditional request"
+                )
+            result.outcome, result.content_hash, result.body = (
+                "not_modified",
+                previous.content_hash,
+                previous.load_body(),
+            )
         return result
 
     def _get(self, url: str, headers: dict[str, str]) -> Fetch:
@@ -224,7 +237,13 @@ class Fetcher:
                 return Fetch(url, "failed", status, info)
             declared = info.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
-                return Fetch(url, "oversized", status, info, error=f"page of {declared} bytes is larger than the cap of {cap} bytes")
+                return Fetch(
+                    url,
+                    "oversized",
+                    status,
+                    info,
+                    error=f"page of {declared} bytes is larger than the cap of {cap} bytes",
+                )
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
