@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -119,3 +120,33 @@ def test_metabase_sync_tool_reaches_metabase_and_the_warehouse_by_service_name()
     assert tool["entrypoint"] == ["cstrack"] and tool["profiles"] == ["tools"]
     assert env["METABASE_URL"] == "http://metabase:3000" and env["METABASE_WAREHOUSE_HOST"] == "warehouse"
     assert env["CSTRACK_REPORTER_PASSWORD"] == "${CSTRACK_REPORTER_PASSWORD}"
+
+
+def test_init_sql_runs_on_postgres(tmp_path):
+    """The init script's SQL on the real server, with its names prefixed so it cannot meet the roles other tests use."""
+    import subprocess
+    import uuid
+
+    import psycopg
+
+    server = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
+    prefix = f"zz{uuid.uuid4().hex[:6]}"
+    sql = (INFRA / "postgres" / "init-warehouse.sql").read_text()
+    sql = re.sub(r"\bcstrack(?!_password)", prefix, sql)  # role and database names, not the psql variable
+    script = tmp_path / "init.sql"
+    script.write_text(sql)
+    try:
+        done = subprocess.run(
+            ["psql", "-X", "-q", server, "-v", "cstrack_password=owner-pw", "-v", "reporter_password=reader-pw", "-f", str(script)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr
+        reporter = server.rsplit("/", 1)[0].replace("postgres@", f"{prefix}_reporter:reader-pw@") + f"/{prefix}"
+        with psycopg.connect(reporter) as conn:
+            assert conn.execute("show default_transaction_read_only").fetchone()[0] == "on"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{prefix}" with (force)')
+            for role in ("reporter", "loader", "transformer"):
+                conn.execute(f'drop role if exists "{prefix}_{role}"')
+            conn.execute(f'drop role if exists "{prefix}"')
