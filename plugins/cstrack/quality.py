@@ -56,7 +56,22 @@ def _describe(result) -> dict:
         "element_count": details.get("element_count"),
         "observed_value": details.get("observed_value"),
         "sample": [str(v) for v in (details.get("partial_unexpected_list") or [])[:5]],
+        "error": _exception(result),
     }
+
+
+def _exception(result) -> str | None:
+    """The first line of the error when an expectation could not even be evaluated (e.g. bad SQL)."""
+    for info in _exception_infos(result.exception_info):
+        if info.get("raised_exception"):
+            return str(info.get("exception_message") or "").strip().splitlines()[0][:300]
+    return None
+
+
+def _exception_infos(info) -> list[dict]:
+    if not isinstance(info, dict):
+        return []
+    return [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
 
 
 def failure_message(outcome: SuiteOutcome, failure: dict) -> str:
@@ -64,7 +79,9 @@ def failure_message(outcome: SuiteOutcome, failure: dict) -> str:
     what = f"{failure['expectation']}({'column=' + str(column) if column else ''})"
     if failure.get("description"):
         what += f" [{failure['description']}]"
-    if failure["unexpected_count"] is not None:
+    if failure.get("error"):
+        counts = f"could not be evaluated: {failure['error']}"
+    elif failure["unexpected_count"] is not None:
         counts = f"{failure['unexpected_count']} of {failure['element_count']} rows unexpected"
         if failure["sample"]:
             counts += f", e.g. {', '.join(failure['sample'][:3])}"

@@ -36,9 +36,10 @@ class Suite:
 
 def _orphans(column: str, parent: str, parent_column: str | None = None) -> str:
     """Rows whose `column` has no match in a candidate mart (referential integrity)."""
+    # GX substitutes {batch} with an aliased subquery: never alias it again
     return (
-        f"select b.{column} from {{batch}} as b where b.{column} is not null and not exists "
-        f"(select 1 from {BUILD}.{parent} as p where p.{parent_column or column} = b.{column})"
+        f"select {column} from {{batch}} where {column} is not null and {column} not in "
+        f"(select {parent_column or column} from {BUILD}.{parent} where {parent_column or column} is not null)"
     )
 
 
@@ -94,6 +95,35 @@ def suites() -> list[Suite]:
                 WARNING,
             ),
         ]),
+        Suite("raw", "crawl_page", [
+            not_null("platform"), not_null("url"), not_null("outcome"),
+            in_set("outcome", ["fetched", "not_modified", "failed", "oversized", "disallowed", "refused"], WARNING),
+            rows(
+                """
+            select platform, crawl_id, flag_reason from ops.crawl_run
+            where flagged and platform in (select distinct platform from {batch})
+              and crawl_id in (select max(crawl_id) from ops.crawl_run group by platform)""",
+                "volume: a platform's latest crawl did not return far fewer projects than its previous one",
+                WARNING,
+            ),
+        ]),
+        Suite("raw", "survey_answer", [
+            not_null("respondent_key"), not_null("item"),  # value: null is a missing answer, kept for shares
+            unique("_load_id", "respondent_key", "item"),
+            gxe.ExpectColumnValueLengthsToEqual(column="respondent_key", value=32, meta=CRITICAL),
+        ]),
+        Suite("raw", "survey_respondent", [
+            not_null("respondent_key"), unique("_load_id", "respondent_key"),
+            gxe.ExpectColumnValueLengthsToEqual(column="respondent_key", value=32, meta=CRITICAL),
+        ]),
+        Suite("raw", "survey_item", [not_null("item"), not_null("construct"), unique("_load_id", "item")]),
+        Suite("raw", "survey_free_text", [not_null("respondent_key"), not_null("answer")]),
+        Suite("raw", "social_post", [
+            not_null("platform"), not_null("post_id"), not_null("author_pseudonym"),
+            unique("_load_id", "platform", "post_id"),
+            in_set("kind", ["original", "repost", "quote", "reply"]),
+            between("like_count", 0, None), between("repost_count", 0, None),
+        ]),
         # --- marts: catalogue ---------------------------------------------------------------------
         Suite("marts", "dim_project", [
             some_rows(), not_null("project_key"), unique("project_key"), not_null("title"),
@@ -109,8 +139,8 @@ def suites() -> list[Suite]:
             in_set("match_rule", ["url", "title", "single"]),
             rows(_orphans("project_key", "dim_project"), "every source record belongs to a published project"),
             rows(
-                f"select p.project_key from {BUILD}.dim_project as p where not exists "
-                "(select 1 from {batch} as b where b.project_key = p.project_key)",
+                f"select project_key from {BUILD}.dim_project where project_key not in "
+                "(select project_key from {batch})",
                 "every project has at least one source record",
             ),
         ]),
@@ -127,7 +157,7 @@ def suites() -> list[Suite]:
         Suite("marts", "bridge_project_topic", [
             unique("project_key", "topic"), in_set("origin", ["source", "inferred"]),
             rows(
-                "select b.topic from {batch} as b where b.topic not in (select topic from vocab.topic)",
+                "select topic from {batch} where topic not in (select topic from vocab.topic)",
                 "topics come from the EU-Citizen.Science vocabulary",
             ),
             rows(_orphans("project_key", "dim_project"), "every topic row belongs to a published project"),
@@ -135,6 +165,69 @@ def suites() -> list[Suite]:
         Suite("marts", "sdg_tagging_evaluation", [
             between("sdg_precision", 0, 1), between("sdg_recall", 0, 1),
         ]),
+        # --- marts: survey -------------------------------------------------------------------------
+        Suite("marts", "fct_survey_response", [
+            some_rows(), not_null("respondent_key"), unique("survey", "wave", "respondent_key", "construct"),
+            between("share_answered", 0, 1),
+            rows(
+                "select survey, wave, construct, score from {batch} where score < (select min(scale_min) from raw.survey_item)"
+                " or score > (select max(scale_max) from raw.survey_item)",
+                "construct scores lie within the item scales",
+            ),
+        ]),
+        Suite("marts", "survey_construct_reliability", [
+            some_rows(), unique("survey", "wave", "construct"),
+            between("cronbach_alpha", None, 1), between("cronbach_alpha_std", None, 1),
+            between("n_items", 2, None, WARNING),
+        ]),
+        Suite("marts", "agg_survey_construct_by_segment", [
+            unique("survey", "wave", "construct", "dimension", "dimension_value"),
+            rows(
+                "select survey, wave, construct, dimension, dimension_value, n from {batch}"
+                " where n < 5 and (not suppressed or mean_score is not null or sd_score is not null"
+                " or ci_low is not null or ci_high is not null)",
+                "suppression honoured: a segment of fewer than 5 respondents shows no statistic",
+            ),
+        ]),
+        Suite("marts", "agg_survey_construct_trend", [
+            unique("survey", "construct", "wave"),
+            rows(
+                "select survey, construct, wave, n from {batch} where n < 5 and (not suppressed or mean_score is not null)",
+                "suppression honoured in trends",
+            ),
+        ]),
+        # --- marts: social -------------------------------------------------------------------------
+        Suite("marts", "fct_social_post", [
+            some_rows(), unique("post_key"), unique("platform", "post_id"), not_null("author_pseudonym"),
+            in_set("kind", ["original", "repost", "quote", "reply"]),
+            rows(_orphans("project_key", "dim_project"), "linked posts point at published projects"),
+            rows(
+                "select post_key from {batch} where author_handle is not null and not is_project_account",
+                "privacy: only project accounts keep a handle",
+            ),
+            between("engagement", 0, None),
+        ]),
+        Suite("marts", "agg_social_engagement_monthly", [
+            unique("project_key", "month"),
+            rows(
+                "select project_key, month from {batch} where original_posts + reposts + quotes + replies <> posts"
+                " or unique_authors > posts",
+                "post counts add up",
+            ),
+        ]),
+        Suite("marts", "agg_social_hashtag_monthly", [unique("month", "hashtag"), between("posts", 1, None)]),
+        Suite("marts", "agg_social_sdg_mentions", [unique("month", "sdg"), between("sdg", 1, 17)]),
+        # --- marts: operations (what the data-quality dashboard reads) ----------------------------
+        Suite("marts", "ops_load_summary", [
+            unique("load_id"),
+            rows(
+                "select load_id, rows_read, rows_loaded, rows_quarantined from {batch}"
+                " where status = 'succeeded' and rows_read <> rows_loaded + rows_quarantined",
+                "counts reconcile: rows read = loaded + quarantined",
+            ),
+        ]),
+        Suite("marts", "ops_quality_summary", [unique("result_id")]),
+        Suite("marts", "ops_quarantine_summary", [between("rows_quarantined", 1, None)]),
         # --- marts: indicators ----------------------------------------------------------------------
         Suite("marts", "dim_indicator", [some_rows(), unique("indicator_code"), not_null("name")]),
         Suite("marts", "fct_indicator_value", [

@@ -1,11 +1,11 @@
 -- Every indicator value of every domain, one row per indicator, period, geography and dimension value.
 -- A domain adds its values through an ephemeral model int_<domain>__indicator_values with these columns.
-{% set domains = ['int_catalogue__indicator_values'] %}
+{% set domains = ['int_catalogue__indicator_values', 'int_survey__indicator_values', 'int_social__indicator_values'] %}
 {% for model in domains %}
 select
     indicator_code::text as indicator_code,
     period::text as period,
-    geography::text as geography,
+    case when lower(geography) = 'all' then 'ALL' else upper(geography) end::text as geography,
     dimension::text as dimension,
     dimension_value::text as dimension_value,
     value::numeric as value,
