@@ -119,7 +119,13 @@ def expected_statistics(files) -> dict:
         for construct in CONSTRUCTS:
             codes = [code for code, c, *_ in ITEMS if c == construct]
             x = np.array(
-                [[np.nan if p.answers[c] is None or not 1 <= p.answers[c] <= 5 else float(p.answers[c]) for c in codes] for p in people]
+                [
+                    [
+                        np.nan if p.answers[c] is None or not 1 <= p.answers[c] <= 5 else float(p.answers[c])
+                        for c in codes
+                    ]
+                    for p in people
+                ]
             )  # out-of-scale answers are quarantined, so they count as unanswered
             for j, code in enumerate(codes):
                 if code in REVERSE:
@@ -155,13 +161,20 @@ def test_alphas_means_and_sds_match_numpy(built):
         assert n_items == sum(1 for _, c, *_ in ITEMS if c == construct)
         assert (n_complete, n_scored) == (want["n_complete"], want["n_scored"])
         assert 0 < n_complete < n_scored  # missing answers are there, and listwise deletion bites
-        for column, value in (("cronbach_alpha", alpha), ("cronbach_alpha_std", alpha_std), ("mean_score", mean), ("sd_score", sd)):
+        for column, value in (
+            ("cronbach_alpha", alpha),
+            ("cronbach_alpha_std", alpha_std),
+            ("mean_score", mean),
+            ("sd_score", sd),
+        ):
             assert float(value) == pytest.approx(want[column], abs=1e-9), (wave, construct, column)
 
 
 def test_reverse_coded_item_is_flipped(built):
     # with LRN04 flipped, it correlates positively with its construct: the alpha stays high
-    alphas = rows(built.wh, "select cronbach_alpha from marts.survey_construct_reliability where construct = 'learn_knowledge'")
+    alphas = rows(
+        built.wh, "select cronbach_alpha from marts.survey_construct_reliability where construct = 'learn_knowledge'"
+    )
     assert alphas and all(float(a) > 0.7 for (a,) in alphas)
 
 
@@ -178,7 +191,9 @@ def marts_text(wh) -> str:
     assert {t for t, _ in columns} >= {"fct_survey_response", "agg_survey_construct_by_segment"}
     values = []
     for table, column in columns:
-        values += [str(v) for (v,) in rows(wh, f'select "{column}"::text from marts."{table}" where "{column}" is not null')]
+        values += [
+            str(v) for (v,) in rows(wh, f'select "{column}"::text from marts."{table}" where "{column}" is not null')
+        ]
     return "\n".join(values)
 
 
@@ -186,7 +201,10 @@ def test_no_respondent_id_free_text_or_unmapped_string_reaches_marts(built):
     text = marts_text(built.wh)
     people = [p for f in built.demo_truth + built.generated for p in f.respondents]
     tokens = {p.token for p in people if p.token}
-    remarks = {p.remark for p in people if p.remark} | {"I refuse but here is my secret remark", "The hidden free text remark XYZZY"}
+    remarks = {p.remark for p in people if p.remark} | {
+        "I refuse but here is my secret remark",
+        "The hidden free text remark XYZZY",
+    }
     unmapped = set(SELF_DESCRIBED) | {"Cosmic wanderer (self-described)"}
     assert len(tokens) > 300 and len(remarks) > 10
     assert [t for t in tokens | {"a1", "b2"} if t in text.split("\n")] == []
@@ -206,9 +224,8 @@ def test_restricted_raw_tables(built):
         assert conn.execute("select count(*) from raw.survey_answer").fetchone()[0] > 0
         assert conn.execute("select count(gender) from raw.survey_respondent").fetchone()[0] > 0
         for sql in ("select count(*) from raw.survey_free_text", "select attributes_raw from raw.survey_respondent"):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                with conn.transaction():
-                    conn.execute(sql)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(sql)
 
 
 # --- suppression, quarantine, reconciliation -----------------------------------------------------------
@@ -244,7 +261,9 @@ def test_out_of_scale_cell_is_quarantined_alone_and_counts_reconcile(built):
     load = built.segment_load
     assert (load.rows_read, load.rows_loaded, load.rows_quarantined) == (20, 17, 3)  # 10 rows x 2 items
     quarantined = rows(
-        built.wh, "select source_row, field, reason, raw_value from ops.quarantine where load_id = %s order by 1, 2", (load.load_id,)
+        built.wh,
+        "select source_row, field, reason, raw_value from ops.quarantine where load_id = %s order by 1, 2",
+        (load.load_id,),
     )
     assert quarantined[0][:2] == (5, "Q1") and quarantined[0][2].startswith("no consent") and quarantined[0][3] is None
     assert quarantined[1][:2] == (5, "Q2")
@@ -264,7 +283,13 @@ def test_out_of_scale_cell_is_quarantined_alone_and_counts_reconcile(built):
             " from ops.load_run l where load_id = %s",
             (result.load_id,),
         )[0]
-        assert recorded == (result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_loaded, result.rows_quarantined)
+        assert recorded == (
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.rows_loaded,
+            result.rows_quarantined,
+        )
         assert result.rows_read == result.rows_loaded + result.rows_quarantined
 
 
@@ -275,9 +300,13 @@ def test_every_demo_format_loads_and_a_second_run_loads_nothing(built):
     for result in built.demo:
         people = truth[Path(result.source_file).name].respondents
         assert result.rows_read == len(people) * len(ITEMS)
-        respondents = rows(built.wh, "select count(*) from raw.survey_respondent where _load_id = %s", (result.load_id,))[0][0]
+        respondents = rows(
+            built.wh, "select count(*) from raw.survey_respondent where _load_id = %s", (result.load_id,)
+        )[0][0]
         assert respondents == sum(p.consent for p in people)
-    total = rows(built.wh, "select count(distinct respondent_key) from marts.fct_survey_response where survey = 'participants'")[0][0]
+    total = rows(
+        built.wh, "select count(distinct respondent_key) from marts.fct_survey_response where survey = 'participants'"
+    )[0][0]
     assert total >= 500
     again = load_survey_inbox(built.wh, inbox=PROJECT / "data" / "sample")
     assert all(r.skipped for r in again) and [r.load_id for r in again] == [r.load_id for r in built.demo]
@@ -298,7 +327,9 @@ def test_trends_and_indicators(built):
     )
     assert [(w, p) for w, p, *_ in trend] == [("2021", None), ("2022", "2021")]
     assert float(trend[1][3]) == pytest.approx(float(trend[1][2]) - float(trend[0][2]), abs=1e-12)
-    codes = {c for (c,) in rows(built.wh, "select distinct indicator_code from intermediate.int_survey__indicator_values")}
+    codes = {
+        c for (c,) in rows(built.wh, "select distinct indicator_code from intermediate.int_survey__indicator_values")
+    }
     assert codes == {"SRV_RESPONDENTS", "SRV_CONSTRUCT_MEAN", "SRV_CONSTRUCT_AGREE_SHARE", "SRV_CONSTRUCT_ALPHA"}
     catalogue = (PROJECT / "dbt" / "seeds" / "indicator_catalogue.csv").read_text()
     assert all(code in catalogue for code in codes)

@@ -36,7 +36,9 @@ def codebook(tmp_path: Path, items: str = BASE["items"], demographics: str = BAS
             ITEMS
             constructs:
               interest: {label: Interest}
-        """).replace("DEMOGRAPHICS", demographics).replace("ITEMS", items)
+        """)
+        .replace("DEMOGRAPHICS", demographics)
+        .replace("ITEMS", items)
     )
     return path
 
@@ -54,7 +56,11 @@ def export(tmp_path):
         (
             '  Q1: {column: "Q1 How much do you agree", scale: agree5, construct: interest}',
             BASE["demographics"],
-            ["item 'Q1'", "column 'Q1 How much do you agree' not found in", "candidates: 'Q1. How much do you agree? [The topic interests me]'"],
+            [
+                "item 'Q1'",
+                "column 'Q1 How much do you agree' not found in",
+                "candidates: 'Q1. How much do you agree? [The topic interests me]'",
+            ],
         ),
         (
             '  Q1: {column_prefix: "Q9.", scale: agree5, construct: interest}',
@@ -64,7 +70,12 @@ def export(tmp_path):
         (
             '  Q2: {column_prefix: "Q2", scale: agree5, construct: interest}',
             BASE["demographics"],
-            ["item 'Q2'", "column_prefix 'Q2' matches 2 columns in", "'Q2. How much do you agree? [I learned a lot]'", "'Q2b extra'"],
+            [
+                "item 'Q2'",
+                "column_prefix 'Q2' matches 2 columns in",
+                "'Q2. How much do you agree? [I learned a lot]'",
+                "'Q2b extra'",
+            ],
         ),
         (
             '  Q1: {column_prefix: "Q1.", scale: agree7, construct: interest}',
@@ -78,7 +89,11 @@ def export(tmp_path):
         ),
         (BASE["items"], "gender: {column: Gender}", ["demographics.gender", "exactly one of `map`, `parse`"]),
         (BASE["items"], "sex: {column: Gender, map: {f: female}}", ["demographics.sex", "unknown attribute"]),
-        (BASE["items"], "gender: {column: Geschlecht, map: {f: female}}", ["attribute 'gender'", "column 'Geschlecht' not found", "candidates:"]),
+        (
+            BASE["items"],
+            "gender: {column: Geschlecht, map: {f: female}}",
+            ["attribute 'gender'", "column 'Geschlecht' not found", "candidates:"],
+        ),
     ],
 )
 def test_codebook_errors_name_codebook_item_and_candidates(tmp_path, export, items, demographics, expected):
@@ -98,7 +113,9 @@ def test_two_items_on_one_column_and_a_construct_without_items(tmp_path, export)
     with pytest.raises(MappingError, match=r"item 'Q3': column 'Q1\. How much.*' is already read by item 'Q1'"):
         load_survey(codebook(tmp_path, items), export)
     path = codebook(tmp_path)
-    path.write_text(path.read_text().replace("interest: {label: Interest}", "interest: {label: Interest}\n  empty: {label: E}"))
+    path.write_text(
+        path.read_text().replace("interest: {label: Interest}", "interest: {label: Interest}\n  empty: {label: E}")
+    )
     with pytest.raises(MappingError, match=r"construct\(s\) \['empty'\] have no items"):
         Codebook.load(path)
 
@@ -107,7 +124,12 @@ def test_cli_loads_and_reports_codebook_errors_on_one_line(server_db, cstrack, t
     good = cstrack("load", "survey", str(codebook(tmp_path)), str(export), check=True)
     assert "read 2, loaded 2, quarantined 0" in good.stdout
     assert query(server_db, "select item, value from raw.survey_answer order by 1") == [("Q1", 4), ("Q2", 5)]
-    bad = cstrack("load", "survey", str(codebook(tmp_path, '  Q1: {column_prefix: "Q", scale: agree5, construct: interest}')), str(export))
+    bad = cstrack(
+        "load",
+        "survey",
+        str(codebook(tmp_path, '  Q1: {column_prefix: "Q", scale: agree5, construct: interest}')),
+        str(export),
+    )
     assert bad.returncode == 1
     assert bad.stderr.startswith("cstrack: error: ") and bad.stderr.count("\n") == 1
     assert "item 'Q1': column_prefix 'Q' matches 3 columns" in bad.stderr
@@ -128,7 +150,9 @@ def test_inbox_files_load_once_through_the_codebook_their_name_starts_with(serve
     assert query(server_db, "select source_system from ops.load_run") == [("participants_2022_es",)]
     assert [r.skipped for r in load_survey_inbox(server_db)] == [True]
     (tmp_path / "surveys" / "organisers_2022.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(CstrackError, match=r"organisers_2022\.csv: no codebook in .*surveys whose name starts the file name"):
+    with pytest.raises(
+        CstrackError, match=r"organisers_2022\.csv: no codebook in .*surveys whose name starts the file name"
+    ):
         load_survey_inbox(server_db)
 
 

@@ -113,7 +113,12 @@ def test_any_bytes_load_or_fail_clearly(wh, fmt, noise):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(st.one_of(st.none(), st.integers(-5, 120), st.floats(allow_nan=True), cell), min_size=8, max_size=8), max_size=5))
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.integers(-5, 120), st.floats(allow_nan=True), cell), min_size=8, max_size=8),
+        max_size=5,
+    )
+)
 def test_any_xlsx_cells_load_or_fail_clearly(wh, rows):
     import openpyxl
 
@@ -122,7 +127,7 @@ def test_any_xlsx_cells_load_or_fail_clearly(wh, rows):
     for row in rows:
         try:
             book.active.append(row)
-        except Exception:  # openpyxl refuses control characters: no tool exports such a workbook
+        except Exception:  # noqa: BLE001 -- openpyxl refuses control characters: no tool exports such a workbook
             assume(False)
     out = io.BytesIO()
     book.save(out)

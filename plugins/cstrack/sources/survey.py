@@ -32,10 +32,11 @@ import math
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -126,7 +127,7 @@ class Codebook:
     sha256: str
 
     @classmethod
-    def load(cls, path: str | Path) -> "Codebook":
+    def load(cls, path: str | Path) -> Codebook:
         path = Path(path)
         where = str(path)
         if not path.is_file():
@@ -137,7 +138,9 @@ class Codebook:
         except yaml.YAMLError as exc:
             raise _fail(where, f"not valid YAML: {str(exc).splitlines()[0]}") from None
         if not isinstance(spec, dict):
-            raise _fail(where, "a codebook is a YAML object with `survey`, `wave`, `format`, `scales`, `items`, `constructs`")
+            raise _fail(
+                where, "a codebook is a YAML object with `survey`, `wave`, `format`, `scales`, `items`, `constructs`"
+            )
         unknown = set(spec) - TOP_LEVEL
         if unknown:
             raise _fail(where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL)}")
@@ -150,9 +153,13 @@ class Codebook:
             raise _fail(where, f"format {spec['format']!r} is not one of {sorted(FORMATS)}")
         scales = {name: _scale(where, name, rule) for name, rule in _object(where, "scales", spec["scales"]).items()}
         constructs = {
-            name: _construct(where, name, rule) for name, rule in _object(where, "constructs", spec["constructs"]).items()
+            name: _construct(where, name, rule)
+            for name, rule in _object(where, "constructs", spec["constructs"]).items()
         }
-        items = [_item(where, code, rule, scales, constructs) for code, rule in _object(where, "items", spec["items"]).items()]
+        items = [
+            _item(where, code, rule, scales, constructs)
+            for code, rule in _object(where, "items", spec["items"]).items()
+        ]
         empty = sorted(set(constructs) - {i.construct.name for i in items})
         if empty:
             raise _fail(where, f"construct(s) {empty} have no items")
@@ -233,7 +240,10 @@ def _scale(where: str, name: str, rule: Any) -> Scale:
     unknown = set(rule) - {"min", "max", "integer", "missing"}
     if unknown:
         raise _fail(where, f"scale '{name}': unknown key(s) {sorted(unknown)}")
-    low, high = _number(where, f"scale '{name}': min", rule.get("min")), _number(where, f"scale '{name}': max", rule.get("max"))
+    low, high = (
+        _number(where, f"scale '{name}': min", rule.get("min")),
+        _number(where, f"scale '{name}': max", rule.get("max")),
+    )
     if low >= high:
         raise _fail(where, f"scale '{name}': min {low:g} must be below max {high:g}")
     missing = rule.get("missing") or []
@@ -268,7 +278,9 @@ def _item(where: str, code: str, rule: Any, scales: dict, constructs: dict) -> I
     if scale not in scales:
         raise _fail(where, f"item '{code}': unknown scale {scale!r}; candidates: {', '.join(sorted(scales))}")
     if construct not in constructs:
-        raise _fail(where, f"item '{code}': unknown construct {construct!r}; candidates: {', '.join(sorted(constructs))}")
+        raise _fail(
+            where, f"item '{code}': unknown construct {construct!r}; candidates: {', '.join(sorted(constructs))}"
+        )
     if not isinstance(rule.get("reverse", False), bool):
         raise _fail(where, f"item '{code}': reverse must be true or false")
     return Item(str(code), ref, scales[scale], constructs[construct], rule.get("reverse", False))
@@ -299,7 +311,9 @@ def _attributes(where: str, spec: dict) -> list[Attribute]:
             if ("map" in rule) == ("parse" in rule):
                 # an answer read as is could be any free string: it must never reach marts unmapped
                 raise _fail(where, f"{what}: a column attribute needs exactly one of `map`, `parse`")
-            mapping = {normalise_key(str(k)): (None if v is None else str(v)) for k, v in (rule.get("map") or {}).items()}
+            mapping = {
+                normalise_key(str(k)): (None if v is None else str(v)) for k, v in (rule.get("map") or {}).items()
+            }
             attributes[name] = Attribute(name, ref=ref, map=mapping if "map" in rule else None, parse=rule.get("parse"))
     return list(attributes.values())
 
@@ -353,7 +367,7 @@ class XlsxReader(Reader):
 
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises zip, XML and key errors for files that are not workbooks
+        except Exception as exc:  # noqa: BLE001 -- openpyxl raises zip, XML and key errors for files that are not workbooks
             raise MappingError(f"{self.path}: not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
         try:
             sheet = self.codebook.sheet
@@ -380,7 +394,7 @@ class SavReader(Reader):
 
         try:
             self.frame, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
-        except Exception as exc:  # pyreadstat.ReadstatError and friends: not an SPSS file
+        except Exception as exc:  # noqa: BLE001 -- pyreadstat.ReadstatError and friends: not an SPSS file
             raise MappingError(f"{self.path}: not a readable SPSS .sav file: {exc}") from None
         self.columns = list(meta.column_names)
         self.labels = {n: l for n, l in zip(meta.column_names, meta.column_labels or []) if l}
@@ -421,7 +435,9 @@ def _candidates(name: str, reader: Reader) -> str:
 def _resolve(codebook: Codebook, reader: Reader, what: str, ref: ColumnRef) -> str:
     where = f"{codebook.path}: {what}"
     if ref.column is not None:
-        found = [c for c in reader.columns if c == ref.column] or [n for n, l in reader.labels.items() if l == ref.column]
+        found = [c for c in reader.columns if c == ref.column] or [
+            n for n, l in reader.labels.items() if l == ref.column
+        ]
         if not found:
             raise MappingError(
                 f"{where}: column {ref.column!r} not found in {reader.path}; candidates: {_candidates(ref.column, reader)}"
@@ -451,7 +467,15 @@ def open_reader(codebook: Codebook, path: Path) -> Reader:
     claimed: dict[str, str] = {}
     refs = [(f"item '{i.code}'", i.ref) for i in codebook.items]
     refs += [(f"attribute '{a.name}'", a.ref) for a in codebook.attributes if a.ref is not None]
-    refs += [(name, ref) for name, ref in (("respondent_id", codebook.respondent_id), ("submitted_at", codebook.submitted_at), ("consent", codebook.consent)) if ref]
+    refs += [
+        (name, ref)
+        for name, ref in (
+            ("respondent_id", codebook.respondent_id),
+            ("submitted_at", codebook.submitted_at),
+            ("consent", codebook.consent),
+        )
+        if ref
+    ]
     refs += [(f"free_text[{n}]", ref) for n, ref in enumerate(codebook.free_text)]
     for what, ref in refs:
         column = _resolve(codebook, reader, what, ref)
@@ -483,7 +507,17 @@ def _answer(item: Item, text: str) -> tuple[float | None, str | None]:
     return value, None
 
 
-_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+_DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+)
 
 
 def parse_datetime(cell) -> str:
