@@ -167,3 +167,36 @@ def test_ingest_survey_dag_produces_the_survey_asset(home, monkeypatch):
     assert {o.uri for o in dag.tasks[0].outlets} == {"postgres://warehouse:5432/cstrack/raw/survey_answer"}
     consumed = {a.uri for a in bag.dags["build_marts"].timetable.asset_condition.objects}
     assert "postgres://warehouse:5432/cstrack/raw/survey_answer" in consumed
+
+
+def test_sav_items_match_by_variable_name_or_by_the_start_of_their_label(tmp_path):
+    import pandas as pd
+    import pyreadstat
+
+    from cstrack.sources.survey import open_reader
+
+    data = tmp_path / "spss.sav"
+    frame = pd.DataFrame({"id": ["r1"], "consent": ["yes"], "Gender": ["f"], "q1": [4.0], "q2": [2.0]})
+    labels = [
+        "Id",
+        "Consent",
+        "Gender",
+        "How much do you agree? [The topic interests me]",
+        "How much do you agree? [Fun]",
+    ]
+    pyreadstat.write_sav(frame, str(data), column_labels=labels)
+    items = (
+        '  Q1: {column_prefix: "How much do you agree? [The topic", scale: agree5, construct: interest}\n'
+        "  Q2: {column: q2, scale: agree5, construct: interest}"
+    )
+    book = codebook(tmp_path, items)
+    book.write_text(book.read_text().replace("format: csv", "format: sav"))
+    parsed = Codebook.load(book)
+    open_reader(parsed, data)
+    assert [i.ref.resolved for i in parsed.items] == ["q1", "q2"]
+    ambiguous = codebook(tmp_path, '  Q1: {column_prefix: "How much", scale: agree5, construct: interest}')
+    ambiguous.write_text(ambiguous.read_text().replace("format: csv", "format: sav"))
+    with pytest.raises(
+        MappingError, match=r"item 'Q1': column_prefix 'How much' matches 2 columns in .*spss\.sav: 'q1', 'q2'"
+    ):
+        open_reader(Codebook.load(ambiguous), data)
