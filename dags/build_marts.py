@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import AssetAny, dag, task
 
 from cstrack.assets import RAW_ASSETS
 
 
 @dag(
     dag_id="build_marts",
-    schedule=RAW_ASSETS,
+    schedule=AssetAny(*RAW_ASSETS),  # any new raw data, not all of it (a plain list means all)
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
