@@ -347,9 +347,11 @@ class _Sync:
         deadline = time.monotonic() + self.settings.sync_timeout
         while missing:
             if time.monotonic() > deadline:
+                names = [f"{MARTS_SCHEMA}.{t}" for t in sorted(missing)]
+                shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
                 raise CstrackError(
-                    f"Metabase's schema sync did not show {', '.join(f'{MARTS_SCHEMA}.{t}' for t in sorted(missing))} "
-                    f"after {self.settings.sync_timeout:.0f} s: are the marts published and readable by {REPORTER_ROLE}?"
+                    f"Metabase's schema sync did not show {shown} after {self.settings.sync_timeout:g} s: "
+                    f"are the marts published and readable by {REPORTER_ROLE}?"
                 )
             time.sleep(self.settings.poll_interval)
             missing = tables - self._visible_tables(db_id)
