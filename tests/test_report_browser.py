@@ -202,6 +202,32 @@ def test_dbt_docs_site_opens_offline(site, browser):
     assert browser.outside == []
 
 
+def test_partial_warehouse_shows_unpublished_marts_as_notes(site, browser, tmp_path):
+    """A mart that is not there (yet) is a note on its cards and on the catalogue page, never a crash."""
+    hidden = ("bridge_project_topic", "dim_indicator")
+    with warehouse.connect(site["wh"]) as conn:
+        for table in hidden:
+            conn.execute(f"alter table marts.{table} rename to {table}_hidden")
+    try:
+        report.write_report(site["wh"], out_dir=tmp_path)
+    finally:
+        with warehouse.connect(site["wh"]) as conn:
+            for table in hidden:
+                conn.execute(f"alter table marts.{table}_hidden rename to {table}")
+    problems: list[str] = []
+    page = open_page(browser, tmp_path / "cs_landscape.html", problems)
+    page.wait_for_function("[...document.querySelectorAll('.vega-chart')].every(e => e.dataset.rendered)")
+    assert page.inner_text("#card-projects_by_topic .missing") == (
+        "Not published yet: marts.bridge_project_topic is not in this warehouse."
+    )
+    assert page.locator("#card-projects_by_country .vega-chart svg").count() == 1  # the other cards still draw
+    page.close()
+    catalogue = open_page(browser, tmp_path / "indicators.html", problems)
+    assert "Not published yet: marts.dim_indicator" in catalogue.inner_text("main")
+    catalogue.close()
+    assert problems == []
+
+
 def warehouse_query(wh, sql: str, params=()):
     return warehouse_rows(wh, sql, params)[0][0]
 

@@ -27,6 +27,7 @@ from cstrack.errors import CstrackError
 CHARTS = ("bar", "row", "line", "area", "pie", "map")
 BUNDLE = "assets/vega-bundle.js"
 LICENCES = Path(__file__).parent / "report_assets" / "THIRD-PARTY-LICENSES.txt"
+INTERVAL = ("ci_low", "ci_high")  # y columns that bound a metric's confidence interval
 TABLE_ROWS = 200  # a table card shows at most this many rows, and says so
 
 
@@ -78,11 +79,18 @@ def run_card(conn: psycopg.Connection, board: dashboards.Dashboard, card: dashbo
     try:
         with conn.transaction():  # a savepoint: a failed card leaves the connection usable
             cursor = conn.execute(sql, params)
-            return CardResult([c.name for c in cursor.description], cursor.fetchall())
+            result = CardResult([c.name for c in cursor.description], cursor.fetchall())
     except psycopg.errors.UndefinedTable as exc:
         return CardResult([], [], missing=_relation(exc))
     except psycopg.Error as exc:
         raise CstrackError(f"dashboards/{board.id}.yml: card {card.id}: {exc.diag.message_primary or exc}") from None
+    for column in (card.x, *card.y):
+        if column and column not in result.columns:
+            raise CstrackError(
+                f"dashboards/{board.id}.yml: card {card.id}: the SQL returns no column {column!r}"
+                f" (it returns {', '.join(result.columns)})"
+            )
+    return result
 
 
 def _relation(exc: psycopg.Error) -> str:
@@ -153,8 +161,8 @@ def _json_value(value):
 def _cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, (float, Decimal)):  # whole numbers without decimals: 640, not 640.00
-        return f"{int(value):,}" if value == int(value) else f"{value:,.2f}"
+    if isinstance(value, (float, Decimal)):
+        return f"{value:,.2f}"
     if isinstance(value, dt.datetime):
         return _time(value)
     if isinstance(value, (list, tuple)):
@@ -172,8 +180,12 @@ def _field_type(rows: list[tuple], index: int) -> str:
 
 
 def vega_lite(card: dashboards.Card, result: CardResult) -> dict:
-    """A Vega-Lite spec for a chart card, its rows embedded. Several y columns become coloured series."""
+    """A Vega-Lite spec for a chart card, its rows embedded. Several y columns become coloured series,
+    except a metric with `ci_low` and `ci_high`: the metric, with its confidence interval as error bars."""
     x, ys = card.x, list(card.y)
+    interval = card.display in ("bar", "line") and len(ys) == 3 and set(INTERVAL) <= set(ys)
+    if interval:
+        ys = [y for y in ys if y not in INTERVAL]
     data = [{c: _json_value(v) for c, v in zip(result.columns, row)} for row in result.rows]
     x_type = _field_type(result.rows, result.columns.index(x))
     value = ys[0] if len(ys) == 1 else "value"
@@ -215,6 +227,11 @@ def vega_lite(card: dashboards.Card, result: CardResult) -> dict:
         spec["encoding"] = {"x": x_encoding, "y": metric}
         if series:
             spec["encoding"]["color"] = series
+    if interval:
+        bounds = {"field": INTERVAL[0], "type": "quantitative", "title": metric["title"]}
+        rule = {"mark": {"type": "rule", "color": "#1d2733"},
+                "encoding": {"x": spec["encoding"]["x"], "y": bounds, "y2": {"field": INTERVAL[1]}}}  # fmt: skip
+        spec["layer"] = [{"mark": spec.pop("mark"), "encoding": spec.pop("encoding")}, rule]
     return spec
 
 
@@ -251,7 +268,8 @@ def render_card(board: dashboards.Dashboard, card: dashboards.Card, result: Card
     elif card.display == "scalar":
         column = card.y[0] if card.y else result.columns[0]
         value = result.rows[0][result.columns.index(column)]
-        text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else _cell(value)
+        whole = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and value % 1 == 0
+        text = f"{int(value):,}" if whole else _cell(value)  # 640, not 640.00
         body = f'<p class="scalar{" long" if len(text) > 10 else ""}">{text}</p>'
     elif card.display == "table":
         body = f'<div class="table-wrap">{render_table(result, f"table-{card.id}")}</div>'
@@ -275,7 +293,7 @@ def render_card(board: dashboards.Dashboard, card: dashboards.Card, result: Card
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #1d2733; background: #f6f7f9; }
 header { background: #1d3a5c; color: #fff; padding: .8rem 2rem; }
-header a { color: #fff; margin-right: 1.2rem; text-decoration: none; } header a[aria-current] { text-decoration: underline; }
+header a { color: #fff; margin-right: 1.2rem; text-decoration: none; white-space: nowrap; display: inline-block; } header a[aria-current] { text-decoration: underline; }
 main { max-width: 1280px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 .banner { background: #eef5ee; border-left: 4px solid #2e7d32; padding: .6rem 1rem; }
 .banner.failed { background: #fdeeee; border-color: #c62828; } .banner.unknown { background: #f3f3f3; border-color: #888; }
