@@ -22,10 +22,10 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from jsonschema import Draft202012Validator
@@ -50,7 +50,7 @@ class Recorded:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _entity_id() -> str:
@@ -66,7 +66,9 @@ class HttpError(Exception):
 class FakeMetabase:
     """Start with `with FakeMetabase(tables=[("marts", "dim_project")]) as mb: mb.url ...`."""
 
-    def __init__(self, tables=(), api_keys=(), version: str = "v0.57.4", sync_polls: int = 2, spec_path: Path = SPEC_PATH):
+    def __init__(
+        self, tables=(), api_keys=(), version: str = "v0.57.4", sync_polls: int = 2, spec_path: Path = SPEC_PATH
+    ):
         spec = json.loads(Path(spec_path).read_text())
         self.routes = []  # (method, regex, operation key, [(kind, validator)], removed)
         for key, op in spec["operations"].items():
@@ -106,7 +108,7 @@ class FakeMetabase:
 
     # --- life cycle and test helpers ------------------------------------------------------------------
 
-    def __enter__(self) -> "FakeMetabase":
+    def __enter__(self) -> Self:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -204,7 +206,11 @@ class FakeMetabase:
                 if error is not None:
                     where = "/".join(str(p) for p in error.absolute_path) or "(body)"
                     raise HttpError(
-                        400, {"message": f"{where}: {error.message} ({kind} schema of {key})", "errors": {where: error.message}}
+                        400,
+                        {
+                            "message": f"{where}: {error.message} ({kind} schema of {key})",
+                            "errors": {where: error.message},
+                        },
                     )
             handler = getattr(self, "_" + re.sub(r"\W+", "_", key).strip("_").lower())
             return handler(body=body, query=query, **match.groupdict())
@@ -233,7 +239,12 @@ class FakeMetabase:
 
     def _post_api_setup(self, body, query):
         if self.users:
-            raise HttpError(403, {"message": "The /api/setup route can only be used to create the first user, however a user currently exists."})
+            raise HttpError(
+                403,
+                {
+                    "message": "The /api/setup route can only be used to create the first user, however a user currently exists."
+                },
+            )
         if body["token"] != self.setup_token:
             raise HttpError(403, {"message": "Token does not match the setup token."})
         self.add_user(body["user"]["email"], body["user"]["password"])
@@ -376,9 +387,17 @@ class FakeMetabase:
         models = query.get("models") or ["card", "dashboard", "collection"]
         items = []
         if "card" in models:
-            items += [self._item(c, "card") for c in self.cards.values() if c["collection_id"] == coll["id"] and not c["archived"]]
+            items += [
+                self._item(c, "card")
+                for c in self.cards.values()
+                if c["collection_id"] == coll["id"] and not c["archived"]
+            ]
         if "dashboard" in models:
-            items += [self._item(d, "dashboard") for d in self.dashboards.values() if d["collection_id"] == coll["id"] and not d["archived"]]
+            items += [
+                self._item(d, "dashboard")
+                for d in self.dashboards.values()
+                if d["collection_id"] == coll["id"] and not d["archived"]
+            ]
         if "collection" in models:
             items += [self._item(c, "collection") for c in self.collections.values()
                       if c["location"] == f"{coll['location']}{coll['id']}/" and not c["archived"]]  # fmt: skip
@@ -406,7 +425,9 @@ class FakeMetabase:
             raise HttpError(400, {"message": f"collection_id: collection {collection_id} does not exist"})
         query = body.get("dataset_query")
         if query is not None and query.get("database") not in self.databases:
-            raise HttpError(400, {"message": f"dataset_query/database: database {query.get('database')} does not exist"})
+            raise HttpError(
+                400, {"message": f"dataset_query/database: database {query.get('database')} does not exist"}
+            )
 
     def _card_view(self, card: dict, legacy: bool) -> dict:
         view = dict(card)
@@ -496,12 +517,19 @@ class FakeMetabase:
                 raise HttpError(400, {"message": f"{where}/card_id: card {dc['card_id']} does not exist"})
             for j, mapping in enumerate(dc.get("parameter_mappings") or []):
                 if mapping["parameter_id"] not in parameters:
-                    raise HttpError(400, {"message": f"{where}/parameter_mappings/{j}: no dashboard parameter {mapping['parameter_id']}"})
+                    raise HttpError(
+                        400,
+                        {
+                            "message": f"{where}/parameter_mappings/{j}: no dashboard parameter {mapping['parameter_id']}"
+                        },
+                    )
                 target = mapping["target"]
                 if target[0] == "variable":
                     tags = (card or {}).get("dataset_query", {}).get("native", {}).get("template-tags", {})
                     if target[1][1] not in tags:
-                        raise HttpError(400, {"message": f"{where}/parameter_mappings/{j}: card has no template tag {target[1][1]}"})
+                        raise HttpError(
+                            400, {"message": f"{where}/parameter_mappings/{j}: card has no template tag {target[1][1]}"}
+                        )
             stored = dict(current.get(dc["id"], {}))
             stored.update(dc)
             if dc["id"] < 0:

@@ -142,7 +142,9 @@ def test_render_sql_drops_empty_clauses_and_binds_values(tmp_path):
 def test_render_sql_runs_on_postgres(tmp_path):
     card = dashboards.load_dashboard(write_spec(tmp_path, SPEC)).cards[0]
     sql, params = dashboards.render_sql(card, {"country": "NL"})
-    sql = sql.replace("marts.bridge_project_country c", "(select 'NL' as country_code, 'p' as project_key, now() as loaded_at) c")
+    sql = sql.replace(
+        "marts.bridge_project_country c", "(select 'NL' as country_code, 'p' as project_key, now() as loaded_at) c"
+    )
     with psycopg.connect(SERVER) as conn:
         assert conn.execute(sql, params).fetchall() == [("NL", 1, "100%")]
         assert conn.execute(sql, {"country": "DE"}).fetchall() == []
@@ -156,16 +158,31 @@ def test_spec_parses_marts_and_tags(tmp_path):
 
 BAD = [
     ("display: bar", "display: donut", "card projects: display: 'donut' is not one of"),
-    ("[[and c.country_code = {{country}}]]", "and c.country_code = {{country}}",
-     "card projects: sql: template tag {{country}} must be inside an optional [[ ... ]] clause"),
-    ("filters: [country, sdg, since]", "filters: [sdg, since]",
-     "card projects: sql: template tag {{country}} is not declared in the card's filters"),
-    ("filters: [country, sdg, since]", "filters: [country, sdg, since, region]",
-     "card projects: filters: 'region' is not a filter of the dashboard"),
-    ("from marts.bridge_project_country c", "from raw.catalogue_record c",
-     "card projects: sql: reads 'raw.catalogue_record'; cards may read the marts schema only"),
-    ("from marts.bridge_project_country c", "from bridge_project_country c",
-     "card projects: sql: reads 'bridge_project_country'"),
+    (
+        "[[and c.country_code = {{country}}]]",
+        "and c.country_code = {{country}}",
+        "card projects: sql: template tag {{country}} must be inside an optional [[ ... ]] clause",
+    ),
+    (
+        "filters: [country, sdg, since]",
+        "filters: [sdg, since]",
+        "card projects: sql: template tag {{country}} is not declared in the card's filters",
+    ),
+    (
+        "filters: [country, sdg, since]",
+        "filters: [country, sdg, since, region]",
+        "card projects: filters: 'region' is not a filter of the dashboard",
+    ),
+    (
+        "from marts.bridge_project_country c",
+        "from raw.catalogue_record c",
+        "card projects: sql: reads 'raw.catalogue_record'; cards may read the marts schema only",
+    ),
+    (
+        "from marts.bridge_project_country c",
+        "from bridge_project_country c",
+        "card projects: sql: reads 'bridge_project_country'",
+    ),
     ("  - id: projects\n", "  - id: projects\n    colour: red\n", "card projects: unknown field 'colour'"),
     ("{slug: sdg, name: SDG, type: number,", "{slug: sdg, name: SDG, type: integer,", "filter sdg: type: 'integer'"),
     ("example: 15", "example: fifteen", "filter sdg: example: 'fifteen' is not a valid number"),
@@ -184,7 +201,7 @@ def test_bad_spec_fails_naming_file_card_and_field(tmp_path, old, new, message):
 
 
 def test_duplicate_ids_are_refused(tmp_path):
-    card = SPEC[SPEC.index("  - id: projects"):]
+    card = SPEC[SPEC.index("  - id: projects") :]
     with pytest.raises(SpecError, match="dashboards/demo.yml: card projects: duplicate id"):
         dashboards.load_dashboard(write_spec(tmp_path, SPEC + card))
     slug = "  - {slug: country, name: Country, type: text, default: null, example: NL}\n"

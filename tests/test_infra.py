@@ -14,9 +14,15 @@ COMPOSE = yaml.safe_load((INFRA / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 RUNNING = {name: s for name, s in SERVICES.items() if name != "airflow-init" and not s.get("profiles")}
 # the services that run the Airflow image (the `cstrack` tool service runs it too, under a profile)
-AIRFLOW = {name: s for name, s in SERVICES.items() if s.get("image", "").startswith("cstrack/airflow") and not s.get("profiles")}
+AIRFLOW = {
+    name: s
+    for name, s in SERVICES.items()
+    if s.get("image", "").startswith("cstrack/airflow") and not s.get("profiles")
+}
 ENV_EXAMPLE = dict(
-    line.split("=", 1) for line in (INFRA / ".env.example").read_text().splitlines() if line and not line.startswith("#")
+    line.split("=", 1)
+    for line in (INFRA / ".env.example").read_text().splitlines()
+    if line and not line.startswith("#")
 )
 
 
@@ -78,9 +84,9 @@ def test_images_are_pinned():
         repo, _, tag = image.rpartition(":")
         assert repo and tag and tag != "latest" and "$" not in image and re.search(r"\d", tag), f"{name}: {image!r}"
     dockerfile = (INFRA / "airflow.Dockerfile").read_text()
-    [base] = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    [base] = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
     assert re.fullmatch(r"apache/airflow:3\.\d+\.\d+-python3\.\d+", base)
-    for source in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", dockerfile, re.M):
+    for source in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", dockerfile, re.MULTILINE):
         for path in source.split():
             assert (INFRA.parent / path).exists(), f"airflow.Dockerfile copies missing {path}"
 
@@ -138,7 +144,7 @@ def test_init_sql_runs_on_postgres(tmp_path):
     try:
         done = subprocess.run(
             ["psql", "-X", "-q", server, "-v", "cstrack_password=owner-pw", "-v", "reporter_password=reader-pw", "-f", str(script)],
-            capture_output=True, text=True,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr
         reporter = server.rsplit("/", 1)[0].replace("postgres@", f"{prefix}_reporter:reader-pw@") + f"/{prefix}"

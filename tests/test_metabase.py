@@ -16,7 +16,7 @@ from cstrack import dashboards, metabase
 from cstrack.errors import CstrackError
 
 sys.path.insert(0, str(Path(__file__).parent))  # the fake is a helper module beside the tests (never `import tests`)
-from fake_metabase import FakeMetabase  # noqa: E402
+from fake_metabase import FakeMetabase
 
 SPECS = dashboards.load_dashboards()
 TABLES = [("marts", t) for d in SPECS for t in d.marts] + [("raw", "catalogue_record"), ("ops", "load_run")]
@@ -156,9 +156,11 @@ def test_invalid_body_is_rejected_by_metabase_schema_and_reported(mb):
 
 
 def test_schema_sync_that_never_shows_the_marts_times_out():
-    with FakeMetabase(tables=[("marts", "dim_project")]) as fake:
-        with pytest.raises(CstrackError, match=r"did not show marts\.agg_\w+, .* more after 0.3 s: .* cstrack_reporter"):
-            metabase.sync(settings(fake, sync_timeout=0.3), SPECS)
+    with (
+        FakeMetabase(tables=[("marts", "dim_project")]) as fake,
+        pytest.raises(CstrackError, match=r"did not show marts\.agg_\w+, .* more after 0.3 s: .* cstrack_reporter"),
+    ):
+        metabase.sync(settings(fake, sync_timeout=0.3), SPECS)
 
 
 def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
@@ -176,7 +178,11 @@ def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
     assert not_native.status_code == 400 and "dataset_query" in not_native.json()["message"]
     with_dashcards = send("POST", "/api/dashboard", {"name": "x", "dashcards": []})
     assert with_dashcards.status_code == 400 and "dashcards" in with_dashcards.json()["message"]
-    off_grid = send("PUT", f"/api/dashboard/{dash_id}", {"dashcards": [{"id": -1, "card_id": 1, "row": 0, "col": 20, "size_x": 8, "size_y": 4}]})
+    off_grid = send(
+        "PUT",
+        f"/api/dashboard/{dash_id}",
+        {"dashcards": [{"id": -1, "card_id": 1, "row": 0, "col": 20, "size_x": 8, "size_y": 4}]},
+    )
     assert off_grid.status_code == 400 and "dashcards/0" in off_grid.json()["message"]
     assert send("POST", f"/api/dashboard/{dash_id}/cards", {"cardId": 1}).status_code == 404
     assert send("POST", "/api/setup", {"token": mb.setup_token, "user": {"email": "b@example.org", "password": "12345678x"},
@@ -195,21 +201,28 @@ def test_cli_sync_and_its_one_line_errors(mb, cstrack, tmp_path):
     assert "first admin set up" in done.stdout and "0 updated" in done.stdout
 
     again = cstrack("metabase", "sync", env=env, check=True)
-    assert f"0 created, 0 updated, {len(mb.cards) + len(mb.dashboards) + len(mb.collections) + 1} unchanged" in again.stdout
+    assert (
+        f"0 created, 0 updated, {len(mb.cards) + len(mb.dashboards) + len(mb.collections) + 1} unchanged"
+        in again.stdout
+    )
 
     missing = cstrack("metabase", "sync", env={**env, "CSTRACK_REPORTER_PASSWORD": ""})
     assert missing.returncode == 1 and missing.stderr.strip() == (
         "cstrack: error: CSTRACK_REPORTER_PASSWORD is not set: Metabase connects to the warehouse as cstrack_reporter"
     )
     bad = tmp_path / "bad.yml"
-    bad.write_text("dashboard: bad\ntitle: Bad\ncards:\n  - {id: a, title: A, display: donut, sql: select 1 from marts.dim_project}\n")
+    bad.write_text(
+        "dashboard: bad\ntitle: Bad\ncards:\n  - {id: a, title: A, display: donut, sql: select 1 from marts.dim_project}\n"
+    )
     mb.reset_log()
     refused = cstrack("metabase", "sync", "--dashboards", str(tmp_path), env=env)
     assert refused.returncode == 1 and "dashboards/bad.yml: card a: display: 'donut'" in refused.stderr
     assert mb.calls() == []  # a bad spec fails before anything is sent
 
 
-@pytest.mark.skipif(not os.environ.get("METABASE_URL"), reason="opt-in: set METABASE_URL (and credentials) to sync a real Metabase")
+@pytest.mark.skipif(
+    not os.environ.get("METABASE_URL"), reason="opt-in: set METABASE_URL (and credentials) to sync a real Metabase"
+)
 def test_live_metabase_sync_is_idempotent():
     """Against a real Metabase (e.g. infra/ docker compose): sync twice; the second changes nothing."""
     live = metabase.settings_from_env()

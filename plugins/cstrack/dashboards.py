@@ -28,7 +28,7 @@ _FILTER_KEYS = {"slug", "name", "type", "default", "example"}
 _CARD_KEYS = {"id", "title", "description", "display", "sql", "x", "y", "size", "filters"}
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAG = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 
 
 class SpecError(CstrackError):
@@ -329,7 +329,9 @@ def _check_template(sql: str, listed: set[str], where: str) -> None:
     tags = _TAG.findall(sql)
     for tag in tags:
         if not _IDENT.match(tag):
-            raise SpecError(f"{where}: sql: template tag {{{{{tag}}}}} is not a plain filter name (no snippets or field filters)")
+            raise SpecError(
+                f"{where}: sql: template tag {{{{{tag}}}}} is not a plain filter name (no snippets or field filters)"
+            )
         if tag not in listed:
             raise SpecError(f"{where}: sql: template tag {{{{{tag}}}}} is not declared in the card's filters")
     for tag in _TAG.findall(outside):
@@ -348,9 +350,12 @@ def _check_schemas(sql: str, where: str) -> None:
 
 
 # `from x` inside these functions is not a table reference
-_FROM_FUNCTIONS = re.compile(r"\b(?:extract|substring|trim|overlay)\s*\([^()]*\)", re.I)
-_REFERENCE = re.compile(r"\b(?:from|join)\s+(?:lateral\s+|only\s+)?(\"?[A-Za-z_][\w$]*\"?(?:\s*\.\s*\"?[A-Za-z_][\w$]*\"?)?)(\s*\()?", re.I)
-_CTE = re.compile(r"\b([A-Za-z_]\w*)\s+as\s+(?:not\s+)?(?:materialized\s+)?\(", re.I)
+_FROM_FUNCTIONS = re.compile(r"\b(?:extract|substring|trim|overlay)\s*\([^()]*\)", re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"\b(?:from|join)\s+(?:lateral\s+|only\s+)?(\"?[A-Za-z_][\w$]*\"?(?:\s*\.\s*\"?[A-Za-z_][\w$]*\"?)?)(\s*\()?",
+    re.IGNORECASE,
+)
+_CTE = re.compile(r"\b([A-Za-z_]\w*)\s+as\s+(?:not\s+)?(?:materialized\s+)?\(", re.IGNORECASE)
 
 
 def _table_references(sql: str) -> tuple[list[str], list[str]]:
@@ -360,7 +365,7 @@ def _table_references(sql: str) -> tuple[list[str], list[str]]:
     (`from generate_series(...)`, `from unnest(...)`) are not relations.
     """
     text = re.sub(r"--[^\n]*", " ", sql)
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
     text = re.sub(r"'(?:[^']|'')*'", "''", text)
     text = _TAG.sub("null", text)
     previous = None

@@ -18,8 +18,9 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -65,13 +66,23 @@ def settings_from_env(public_links: bool = False) -> Settings:
     url = env.get("METABASE_URL", "").strip()
     if not url:
         raise CstrackError("METABASE_URL is not set (e.g. http://localhost:3000)")
-    api_key, user, password = env.get("METABASE_API_KEY") or None, env.get("METABASE_USER") or None, env.get("METABASE_PASSWORD") or None
+    api_key, user, password = (
+        env.get("METABASE_API_KEY") or None,
+        env.get("METABASE_USER") or None,
+        env.get("METABASE_PASSWORD") or None,
+    )
     if not api_key and not (user and password):
         raise CstrackError("set METABASE_API_KEY, or METABASE_USER and METABASE_PASSWORD, to log in to Metabase")
     reporter_password = env.get("CSTRACK_REPORTER_PASSWORD")
     if not reporter_password:
-        raise CstrackError(f"CSTRACK_REPORTER_PASSWORD is not set: Metabase connects to the warehouse as {REPORTER_ROLE}")
-    host, port, dbname = env.get("METABASE_WAREHOUSE_HOST"), env.get("METABASE_WAREHOUSE_PORT"), env.get("METABASE_WAREHOUSE_DB")
+        raise CstrackError(
+            f"CSTRACK_REPORTER_PASSWORD is not set: Metabase connects to the warehouse as {REPORTER_ROLE}"
+        )
+    host, port, dbname = (
+        env.get("METABASE_WAREHOUSE_HOST"),
+        env.get("METABASE_WAREHOUSE_PORT"),
+        env.get("METABASE_WAREHOUSE_DB"),
+    )
     if not (host and dbname):
         from cstrack import warehouse
 
@@ -86,7 +97,9 @@ def settings_from_env(public_links: bool = False) -> Settings:
         port = int(port or 5432)
     except ValueError:
         raise CstrackError("METABASE_SYNC_TIMEOUT and METABASE_WAREHOUSE_PORT must be numbers") from None
-    return Settings(url.rstrip("/"), api_key, user, password, reporter_password, host, port, dbname, public_links, timeout)
+    return Settings(
+        url.rstrip("/"), api_key, user, password, reporter_password, host, port, dbname, public_links, timeout
+    )
 
 
 # --- transport ----------------------------------------------------------------------------------------
@@ -134,7 +147,7 @@ class Client:
                 self.api = Metabase_API(settings.url, email=settings.user, password=settings.password)
         except ValueError as exc:  # its API-key check
             raise CstrackError(f"Metabase GET /api/database/1 (API key check) failed: {exc}") from None
-        except Exception as exc:  # metabase-api raises a bare Exception(response) when login fails
+        except Exception as exc:  # noqa: BLE001 - metabase-api raises a bare Exception(response) when login fails
             raise CstrackError(f"Metabase POST /api/session failed: {_exception_message(exc)}") from None
 
     def call(self, method: str, endpoint: str, body: Any = None, params: dict | None = None) -> Any:
@@ -146,7 +159,7 @@ class Client:
             kwargs["params"] = params
         try:
             response = send(endpoint, "raw", **kwargs)
-        except Exception as exc:  # network errors, or metabase-api's session re-check raising Exception(response)
+        except Exception as exc:  # noqa: BLE001 - network errors, or metabase-api's session check raising Exception(response)
             raise CstrackError(f"Metabase {method} {endpoint} failed: {_exception_message(exc)}") from None
         return _check(method, endpoint, response)
 
@@ -154,7 +167,9 @@ class Client:
 def _exception_message(exc: Exception) -> str:
     arg = exc.args[0] if exc.args else None
     if isinstance(arg, requests.Response):
-        return f"HTTP {arg.status_code} from {arg.request.method} {requests.utils.urlparse(arg.url).path}: {_message(arg)}"
+        return (
+            f"HTTP {arg.status_code} from {arg.request.method} {requests.utils.urlparse(arg.url).path}: {_message(arg)}"
+        )
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -226,7 +241,13 @@ def card_body(dashboard: specs.Dashboard, card: specs.Card, database_id: int, co
             tag["default"] = flt.default
         tags[flt.slug] = tag
         parameters.append(
-            {"id": tid, "type": card_type, "target": ["variable", ["template-tag", flt.slug]], "name": flt.name, "slug": flt.slug}
+            {
+                "id": tid,
+                "type": card_type,
+                "target": ["variable", ["template-tag", flt.slug]],
+                "name": flt.name,
+                "slug": flt.slug,
+            }
         )
     return {
         "name": card.title,
@@ -234,7 +255,11 @@ def card_body(dashboard: specs.Dashboard, card: specs.Card, database_id: int, co
         "type": "question",
         "display": card.display,
         "collection_id": collection_id,
-        "dataset_query": {"database": database_id, "type": "native", "native": {"query": card.sql, "template-tags": tags}},
+        "dataset_query": {
+            "database": database_id,
+            "type": "native",
+            "native": {"query": card.sql, "template-tags": tags},
+        },
         "parameters": parameters,
         "visualization_settings": visualization_settings(card),
     }
@@ -244,7 +269,13 @@ def dashboard_parameters(dashboard: specs.Dashboard) -> list[dict]:
     out = []
     for flt in dashboard.filters:
         _, _, dash_type, section = _PARAMETER_TYPES[flt.type]
-        param = {"id": parameter_id(dashboard, flt.slug), "name": flt.name, "slug": flt.slug, "type": dash_type, "sectionId": section}
+        param = {
+            "id": parameter_id(dashboard, flt.slug),
+            "name": flt.name,
+            "slug": flt.slug,
+            "type": dash_type,
+            "sectionId": section,
+        }
         if flt.default is not None:
             param["default"] = flt.default
         out.append(param)
@@ -328,7 +359,11 @@ class _Sync:
             if matches(details, existing[0].get("details")) and existing[0].get("engine") == "postgres":
                 self.result.unchanged.append(f"database {DATABASE_NAME}")
             else:
-                body = {"name": DATABASE_NAME, "engine": "postgres", "details": {**details, "password": s.reporter_password}}
+                body = {
+                    "name": DATABASE_NAME,
+                    "engine": "postgres",
+                    "details": {**details, "password": s.reporter_password},
+                }
                 self.call("PUT", f"/api/database/{db_id}", body)
                 self.result.updated.append(f"database {DATABASE_NAME}")
         self.await_tables(db_id, tables)
@@ -399,10 +434,10 @@ class _Sync:
         ours = "[cstrack:card/" + dashboard.id + "/"
         for item in items:
             desc = item.get("description") or ""
-            if item.get("model", "card") == "card" and ours in desc and not item.get("archived"):
-                if not any(desc.endswith(m) for m in wanted):
-                    self.call("PUT", f"/api/card/{item['id']}", {"archived": True})
-                    self.result.archived.append(f"card {item.get('name')}")
+            stale = ours in desc and not any(desc.endswith(m) for m in wanted)
+            if item.get("model", "card") == "card" and stale and not item.get("archived"):
+                self.call("PUT", f"/api/card/{item['id']}", {"archived": True})
+                self.result.archived.append(f"card {item.get('name')}")
         return ids
 
     def dashboard(self, dashboard: specs.Dashboard, collection_id: int, card_ids: dict[str, int]) -> int:
@@ -429,7 +464,11 @@ class _Sync:
         for card, row, col in layout(dashboard.cards):
             card_id = card_ids[card.id]
             mappings = [
-                {"parameter_id": parameter_id(dashboard, f.slug), "card_id": card_id, "target": ["variable", ["template-tag", f.slug]]}
+                {
+                    "parameter_id": parameter_id(dashboard, f.slug),
+                    "card_id": card_id,
+                    "target": ["variable", ["template-tag", f.slug]],
+                }
                 for f in card.filters
             ]
             dashcard = {"card_id": card_id, "row": row, "col": col, "size_x": card.width, "size_y": card.height,
@@ -480,7 +519,11 @@ def sync(settings: Settings | None = None, dashboards: list[specs.Dashboard] | N
     )  # fmt: skip
     for dashboard in dashboards:
         collection_id = run.collection(
-            collections, dashboard.title, dashboard.description or dashboard.title, marker("collection", dashboard.id), root
+            collections,
+            dashboard.title,
+            dashboard.description or dashboard.title,
+            marker("collection", dashboard.id),
+            root,
         )
         card_ids = run.cards(dashboard, db_id, collection_id)
         run.dashboard(dashboard, collection_id, card_ids)
