@@ -314,6 +314,19 @@ def test_an_api_page_that_is_not_json_is_quarantined(server_db, site, query):
     assert reason == "not valid JSON at line 1: Expecting value"
 
 
+def test_a_project_listed_twice_is_loaded_once_and_the_repeat_quarantined(server_db, site, query):
+    # an API whose order shifted during the crawl: page 2 repeats a project of page 1
+    site.set("/api/projects/", api_page([eucs_item(1), eucs_item(2)], "/api/projects/?page=2"))
+    site.set("/api/projects/?page=2", api_page([eucs_item(2), eucs_item(3), {"name": "no id"}], None))
+    result = crawl_one(api_platform(site), server_db)
+    assert (result.load.rows_read, result.load.rows_loaded, result.load.rows_quarantined) == (5, 3, 2)
+    reasons = query(server_db, "select source_row, reason from ops.quarantine order by source_row")
+    assert reasons == [
+        (1, f"duplicate id '2' (first on {site.url}/api/projects/)"),
+        (3, "project without an `id`"),
+    ]
+
+
 def test_reextraction_makes_no_request(server_db, site, query):
     serve_api(site, 30, absolute=False)
     platform = api_platform(site)

@@ -604,3 +604,12 @@ def reextract(
             progress(result.summary() + (f"; FLAGGED: {reason}" if flagged else ""))
         results.append(result)
     return results
+
+
+def crawl_demo(
+    wh: warehouse.Warehouse | None = None, progress: Callable[[str], None] | None = print_progress
+) -> list[LoadResult]:
+    """The demo crawl (cstrack.demo_sites.crawl_demo), reachable beside the other crawl functions."""
+    from cstrack.demo_sites import crawl_demo as run_demo  # demo_sites imports this module
+
+    return run_demo(wh, progress)
