@@ -2,9 +2,11 @@
 
 The input is the bundled citizenscience.gov export (43 columns, messy statuses, multi-valued cells,
 contact columns) repeated with fresh ids up to --rows. The baseline COPYs the same CSV file into a
-table of text columns (what PostgreSQL does with no mapping at all); the loader reads it through
+table of text columns (what PostgreSQL does with no mapping at all), and a second baseline COPYs the
+loader's own output rows into a twin of raw.catalogue_record (the storage cost: jsonb, primary key); the
+loader reads it through
 catalogues/citizenscience_gov.yml: validation, every rule, placeholders, pii split, provenance, COPY
-of jsonb. Reported: rows per second of each and their ratio (target: loader >= 0.5 of COPY).
+of jsonb. Reported: rows per second of each and the ratios (target: loader >= 0.5 of COPY of the CSV).
 
     .venv/bin/python benchmarks/bench_catalogue.py --rows 100000
 Uses WAREHOUSE_URL's server if set, else the PostgreSQL server on 127.0.0.1:5432 (a scratch database).
@@ -57,6 +59,22 @@ def copy_baseline(conninfo: str, path: Path) -> float:
         return time.perf_counter() - started
 
 
+def copy_same_rows(conninfo: str, load_id: int) -> float:
+    """COPY the loader's own output rows into a twin of raw.catalogue_record (same jsonb columns, same key):
+    the storage cost any loader pays, so the ratio against it is the cost of reading and mapping."""
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("create table bench_twin (like raw.catalogue_record including all)")
+        buffer = bytearray()
+        with conn.cursor().copy(f"copy (select * from raw.catalogue_record where _load_id = {int(load_id)}) to stdout") as out:
+            for block in out:
+                buffer += block
+        started = time.perf_counter()
+        with conn.cursor().copy("copy bench_twin from stdin") as copy:
+            copy.write(bytes(buffer))
+        conn.commit()
+        return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -84,16 +102,19 @@ def main() -> int:
             started = time.perf_counter()
             result = load_catalogue(MAPPING, data, wh, progress=None)
             loader_seconds = time.perf_counter() - started
+            twin_seconds = copy_same_rows(wh.conninfo, result.load_id)
         assert result.rows_loaded + result.rows_quarantined == args.rows
         report = {
             "benchmark": "catalogue mapping loader vs raw COPY",
             "rows": args.rows,
-            "copy_rows_per_second": round(args.rows / copy_seconds),
+            "copy_csv_rows_per_second": round(args.rows / copy_seconds),
+            "copy_mapped_rows_per_second": round(args.rows / twin_seconds),
             "loader_rows_per_second": round(args.rows / loader_seconds),
-            "ratio_loader_to_copy": round(copy_seconds / loader_seconds, 3),
+            "ratio_loader_to_copy_csv": round(copy_seconds / loader_seconds, 3),
+            "ratio_loader_to_copy_mapped": round(twin_seconds / loader_seconds, 3),
             "target_ratio": 0.5,
         }
-        report["target_met"] = report["ratio_loader_to_copy"] >= report["target_ratio"]
+        report["target_met"] = report["ratio_loader_to_copy_csv"] >= report["target_ratio"]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))
         print(json.dumps(report, indent=2))

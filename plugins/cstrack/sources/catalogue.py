@@ -388,7 +388,8 @@ def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, pro
             else:
                 record_id = str(record_id).strip()
                 seen[record_id] = number
-                yield number, (record_id, record, pii or None, _jsonable(row)), None, None, None
+                source_row = row if mapping.format == "csv" else _jsonable(row)  # CSV cells are str already
+                yield number, (record_id, record, pii or None, source_row), None, None, None
 
     return record_load(
         kind="catalogue",

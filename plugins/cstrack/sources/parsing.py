@@ -19,13 +19,24 @@ from cstrack import config
 PLACEHOLDERS = {"", "-", "--", "n/a", "na", "n.a.", "unknown", "null", "nan", "?", "tbd", "not known", "none"}
 
 
+@lru_cache(maxsize=65536)  # exports repeat the same short cells (statuses, countries, yes/no) row after row
 def normalise_key(value: str) -> str:
     """Case- and whitespace-insensitive form used to match `map` keys and vocabulary aliases."""
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
+_LONGEST_PLACEHOLDER = max(len(p) for p in PLACEHOLDERS)
+
+
 def is_placeholder(value) -> bool:
-    return value is None or (isinstance(value, str) and normalise_key(value) in PLACEHOLDERS)
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    # most cells are long text: no placeholder once normalised (whitespace collapsed), so skip the work
+    if len(value) > 4 * _LONGEST_PLACEHOLDER and len("".join(value.split())) > _LONGEST_PLACEHOLDER:
+        return False
+    return normalise_key(value) in PLACEHOLDERS
 
 
 _DATE_PATTERNS = [
