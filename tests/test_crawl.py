@@ -222,6 +222,16 @@ def test_robots_txt_disallow_is_honoured(server_db, site, query):
     ]
 
 
+def test_a_robots_txt_that_cannot_be_read_means_no_crawling(server_db, site):
+    site.set("/robots.txt", (503, {}, b"down"))
+    site.set("/api/projects/", api_page([eucs_item(1)], None))
+    result = crawl_one(api_platform(site), server_db)
+    assert site.paths() == ["/robots.txt"]
+    assert result.status == "failed" and result.message.endswith(
+        "could not be read (HTTP 503), which means no crawling"
+    )
+
+
 def test_429_and_5xx_are_retried_with_backoff_then_recorded_as_failed_while_the_rest_is_crawled(server_db, site, query):
     site.set("/projects/", ok(listing("/projects/a.html", "/projects/b.html", "/projects/c.html")))
     site.set("/projects/a.html", (429, {"Retry-After": "1"}, b"slow down"), ok(project_page("Alpha")))

@@ -76,8 +76,8 @@ def address_problem(url: str, allow_private: bool) -> str | None:
         return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except (socket.gaierror, UnicodeError) as exc:
-        return f"cannot resolve {parts.hostname}: {exc}"
+    except (socket.gaierror, UnicodeError):
+        return None  # not a refusal: the request fails as a network error, and is retried like one
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global:
@@ -112,6 +112,7 @@ class Fetcher:
         )
         self.requests = 0
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._robots_unread: dict[str, str] = {}  # origin -> why its robots.txt could not be read
         self._last_request: dict[str, float] = {}
 
     def close(self) -> None:
@@ -149,8 +150,10 @@ class Fetcher:
                     parser.allow_all = True
                 else:
                     parser.disallow_all = True
-            except httpx.HTTPError:
+                    self._robots_unread[origin] = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
                 parser.disallow_all = True
+                self._robots_unread[origin] = f"{type(exc).__name__}: {exc}".rstrip(": ")
             self._robots[origin] = parser
         return self._robots[origin]
 
@@ -160,6 +163,9 @@ class Fetcher:
         if problem:
             return problem
         if not self.robots(url).can_fetch(self.settings.user_agent, url):
+            unread = self._robots_unread.get(_origin(url))
+            if unread:
+                return f"robots.txt disallows it: it could not be read ({unread}), which means no crawling"
             return "robots.txt disallows it"
         return None
 
