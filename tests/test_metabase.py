@@ -229,3 +229,35 @@ def test_live_metabase_sync_is_idempotent():
     metabase.sync(live, SPECS)
     second = metabase.sync(live, SPECS)
     assert second.created == second.updated == [] and second.unchanged
+
+
+def test_unreachable_metabase_names_the_endpoint():
+    with pytest.raises(CstrackError, match=r"^Metabase GET /api/session/properties failed: .*127\.0\.0\.1"):
+        metabase.sync(settings_for_url("http://127.0.0.1:9"), SPECS)
+
+
+def settings_for_url(url: str) -> metabase.Settings:
+    return metabase.Settings(url, None, ADMIN, PASSWORD, "pw", "warehouse", 5432, "cstrack")
+
+
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"METABASE_URL": ""}, "METABASE_URL is not set"),
+        ({"METABASE_PASSWORD": ""}, "set METABASE_API_KEY, or METABASE_USER and METABASE_PASSWORD"),
+        (
+            {"WAREHOUSE_URL": "postgresql://postgres@/cstrack?host=/tmp/socketdir", "METABASE_WAREHOUSE_HOST": ""},
+            "the warehouse listens on a Unix socket (/tmp/socketdir) that Metabase cannot reach",
+        ),
+        ({"METABASE_SYNC_TIMEOUT": "soon"}, "METABASE_SYNC_TIMEOUT and METABASE_WAREHOUSE_PORT must be numbers"),
+    ],
+)
+def test_settings_from_env_refuse_what_cannot_work(monkeypatch, env, message):
+    base = {"METABASE_URL": "http://mb:3000", "METABASE_USER": ADMIN, "METABASE_PASSWORD": PASSWORD,
+            "METABASE_API_KEY": "", "CSTRACK_REPORTER_PASSWORD": "pw", "METABASE_WAREHOUSE_HOST": "warehouse",
+            "METABASE_WAREHOUSE_DB": "cstrack", "METABASE_WAREHOUSE_PORT": "5432"}  # fmt: skip
+    for key, value in {**base, **env}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(CstrackError) as err:
+        metabase.settings_from_env()
+    assert str(err.value).startswith(message)
