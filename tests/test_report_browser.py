@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -159,7 +160,7 @@ def test_overview_banner_links_and_catalogue(site, browser):
     problems: list[str] = []
     page = open_page(browser, site["dir"] / "index.html", problems)
     published = warehouse_query(site["wh"], "select published_at from marts.refresh_info")
-    assert f"Published {published:%Y-%m-%d %H:%M} UTC" in page.inner_text("#freshness")
+    assert f"Published {published.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in page.inner_text("#freshness")
     assert "quality gate" in page.inner_text("#gate-status") and "passed" in page.inner_text("#gate-status")
     projects = warehouse_query(site["wh"], "select count(*) from marts.dim_project")
     assert page.inner_text("#total-projects") == str(projects)
