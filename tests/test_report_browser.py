@@ -19,7 +19,8 @@ from urllib.parse import unquote, urlparse
 import psycopg
 import pytest
 
-from cstrack import dashboards, pipeline, publish, report, warehouse
+from cstrack import dashboards, pipeline, publish, quality, report, warehouse
+from cstrack.errors import QualityGateFailed
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -226,6 +227,33 @@ def test_partial_warehouse_shows_unpublished_marts_as_notes(site, browser, tmp_p
     catalogue = open_page(browser, tmp_path / "indicators.html", problems)
     assert "Not published yet: marts.dim_indicator" in catalogue.inner_text("main")
     catalogue.close()
+    assert problems == []
+
+
+def test_banner_says_when_the_last_quality_gate_failed(site, browser, tmp_path):
+    """A candidate that fails the marts gate is not published: the banner says so above the last good figures."""
+    with warehouse.connect(site["wh"]) as conn:
+        conn.execute("create schema marts_build")
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE'"
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(f'create table marts_build."{table}" as table marts."{table}"')
+        conn.execute("insert into marts_build.dim_project select * from marts.dim_project limit 1")  # a duplicate key
+    try:
+        with pytest.raises(QualityGateFailed):
+            quality.validate_marts(site["wh"])
+        report.write_report(site["wh"], out_dir=tmp_path)
+    finally:
+        with warehouse.connect(site["wh"]) as conn:
+            conn.execute("drop schema marts_build cascade")
+    problems: list[str] = []
+    page = open_page(browser, tmp_path / "index.html", problems)
+    assert "failed" in page.get_attribute("#freshness", "class")
+    status = page.inner_text("#gate-status")
+    assert status.startswith("The last quality gate (marts_gate, ") and " failed: 1 critical of " in status
+    assert "Nothing was published" in status
+    page.close()
     assert problems == []
 
 

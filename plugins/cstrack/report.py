@@ -24,7 +24,6 @@ import psycopg
 from cstrack import config, dashboards, quality, transform, warehouse
 from cstrack.errors import CstrackError
 
-CHARTS = ("bar", "row", "line", "area", "pie", "map")
 BUNDLE = "assets/vega-bundle.js"
 LICENCES = Path(__file__).parent / "report_assets" / "THIRD-PARTY-LICENSES.txt"
 INTERVAL = ("ci_low", "ci_high")  # y columns that bound a metric's confidence interval
@@ -107,30 +106,30 @@ def read_table(conn: psycopg.Connection, relation: str) -> CardResult:
 
 
 def gate_status() -> tuple[bool | None, str]:
-    """The last run of the marts quality gate, from GX's validation results under $CSTRACK_HOME/quality.
+    """The last quality gate run (raw_gate or marts_gate), from GX's validation results under
+    $CSTRACK_HOME/quality: validations/<schema>/<table>/<run name>/<run time>/<batch>.json.
 
     Returns (passed, sentence); passed is None when there are no results (e.g. another machine ran it).
     """
-    runs: dict[str, list[dict]] = {}
-    for path in (quality.quality_dir() / "validations" / "marts").glob("*/*/*/*.json"):
-        runs.setdefault(path.parent.name, []).append(json.loads(path.read_text(encoding="utf-8")))
+    runs: dict[str, list[Path]] = {}
+    for path in (quality.quality_dir() / "validations").glob("*/*/*/*/*.json"):
+        runs.setdefault(path.parent.name, []).append(path)  # one checkpoint run: one run time
     if not runs:
         return None, "No quality gate results are kept beside this report."
-    run_time = max(runs)
-    results = [r for suite in runs[run_time] for r in suite["results"]]
+    suites = [json.loads(path.read_text(encoding="utf-8")) for path in runs[max(runs)]]
+    gate = "raw_gate" if all(s["suite_name"].startswith("raw.") for s in suites) else "marts_gate"
+    results = [r for suite in suites for r in suite["results"]]
     failed = [r for r in results if not r["success"]]
-    critical = [
-        r for r in failed if (r["expectation_config"].get("meta") or {}).get("severity", "critical") == "critical"
-    ]
-    when = _time(dt.datetime.fromisoformat(runs[run_time][0]["meta"]["run_id"]["run_time"]))
-    counts = f"{len(results)} expectations on {len(runs[run_time])} marts"
+    critical = [r for r in failed if (r["expectation_config"].get("meta") or {}).get("severity") != "warning"]
+    when = _time(dt.datetime.fromisoformat(suites[0]["meta"]["run_id"]["run_time"]))
+    counts = f"{len(results)} expectations on {len(suites)} tables"
     if critical:
         return False, (
-            f"The last quality gate ({when}) failed: {len(critical)} critical of {counts}. "
+            f"The last quality gate ({gate}, {when}) failed: {len(critical)} critical of {counts}. "
             "Nothing was published: the figures below are the last version that passed."
         )
     warnings = f", {len(failed)} warning{'s' if len(failed) != 1 else ''}" if failed else ""
-    return True, f"The last quality gate ({when}) passed: {counts}{warnings}."
+    return True, f"The last quality gate ({gate}, {when}) passed: {counts}{warnings}."
 
 
 def source_credits(sources) -> list[str]:
