@@ -64,6 +64,7 @@ def record_load(
     wh: warehouse.Warehouse | None = None,
     progress: Callable[[str], None] | None = print_progress,
     after_copy: Callable[..., None] | None = None,
+    column_types: tuple[str, ...] | None = None,
 ) -> LoadResult:
     """Stream `rows` into `table`.
 
@@ -72,6 +73,8 @@ def record_load(
     Content not in one file (a crawl's stored pages) passes `content_hash` and a `source_file` label instead
     of `path`; its rows may yield a sixth element, their own `_source` (e.g. the page URL).
     `after_copy(conn, load_id)`, when given, writes companion tables in the same transaction.
+    `column_types` (the PostgreSQL types of `columns`), when given, makes the COPY binary: about twice as
+    fast for wide rows, but every value must then be of its column's type.
     """
     content_hash = content_hash or file_sha256(path)
     source_file = source_file or str(path)
@@ -97,7 +100,10 @@ def record_load(
                 read = loaded = 0
                 rejected = []
                 cols = ", ".join(("_load_id", "_source", "_source_row") + columns)
-                with conn.cursor().copy(f"copy {table} ({cols}) from stdin") as copy:
+                binary = " (format binary)" if column_types else ""
+                with conn.cursor().copy(f"copy {table} ({cols}) from stdin{binary}") as copy:
+                    if column_types:
+                        copy.set_types(("bigint", "text", "integer") + tuple(column_types))
                     for number, values, reason, field, raw_value, *row_source in rows:
                         read += 1
                         source = row_source[0] if row_source else source_file

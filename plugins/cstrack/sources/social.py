@@ -44,6 +44,12 @@ COLUMNS = (
     "source_sentiment", "hashtags", "mention_handles", "mention_pseudonyms", "urls", "sdgs", "like_count",
     "repost_count", "reply_count", "quote_count", "impression_count", "reach", "withheld_in", "tracked_term",
 )  # fmt: skip
+# PostgreSQL types of COLUMNS, for the binary COPY (see migrations/0005_social.sql)
+COLUMN_TYPES = (
+    "text", "text", "text", "timestamptz", "text", "text", "text", "text", "text", "text", "text", "boolean",
+    "double precision", "text", "text[]", "text[]", "text[]", "text[]", "integer[]", "bigint", "bigint", "bigint",
+    "bigint", "bigint", "bigint", "text[]", "text",
+)  # fmt: skip
 LYNGUO_COLUMNS = ("Fecha", "Fuente", "Texto", "Enlace", "Marca", "Usuario", "Opinion", "Impacto")
 
 CHUNK_CHARS = 1 << 20
@@ -232,14 +238,27 @@ def _snippet(value) -> str:
 
 def _check_text(values: tuple) -> tuple:
     """PostgreSQL text holds no NUL and only valid Unicode: drop NULs, refuse lone surrogates (invalid bytes)."""
+    strings = [v for v in values if isinstance(v, str)]
+    strings += [x for v in values if isinstance(v, list) for x in v if isinstance(x, str)]
+    joined = "\x1f".join(strings)
+    if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
+        return values  # the common case: one check for the whole row
     cleaned = []
     for column, value in zip(COLUMNS, values):
         if isinstance(value, str):
             value = _clean_str(column, value)
-        elif isinstance(value, list) and value and isinstance(value[0], str):
-            value = [_clean_str(column, v) for v in value]
+        elif isinstance(value, list):
+            value = [_clean_str(column, v) if isinstance(v, str) else v for v in value]
         cleaned.append(value)
     return tuple(cleaned)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _clean_str(column: str, value: str) -> str:
@@ -257,9 +276,18 @@ def _clean_str(column: str, value: str) -> str:
 
 # Twitter's codes for "no linguistic content" or undetermined; the post's language is then detected
 UNDETERMINED = {"und", "zxx", "qme", "qht", "qam", "qct", "qst", "art", "mis", "mul"}
+_RETWEET_PREFIX = re.compile(r"^RT @\w+: ")
 _NOISE = re.compile(r"https?://\S+|[@#]\w+|^RT\b", re.UNICODE)
 _SDG_TEXT = re.compile(r"(?<!\w)#?(?:SDGs?|ODS|ODD|Global\s*Goals?)[\s#_-]*(\d{1,2})(?!\d)", re.IGNORECASE)
 _SDG_TAG = re.compile(r"^(?:sdgs?|ods|odd|globalgoals?)_?(\d{1,2})$")
+_WORD = re.compile(r"\w+")
+_ENDINGS = ("es", "en", "s", "e", "n")  # plural and inflection endings a keyword may carry
+
+
+def _forms(keyword: str) -> list[str]:
+    """The keyword and its forms with an ending ('bird' also matches 'birds', 'armut' also 'armuten')."""
+    return [keyword] + ([keyword + e for e in _ENDINGS] if len(keyword) >= 3 else [])
+
 
 
 def sdg_keyword_seed() -> Path:
@@ -276,7 +304,7 @@ class Enricher:
         DetectorFactory.seed = 0  # langdetect is random without a seed: same text, same language
         self.key = config.pseudonym_key()
         self.vader = SentimentIntensityAnalyzer()
-        self.keywords = self._keyword_patterns()
+        self.keywords = self._keyword_index()
         self.pseudonym = lru_cache(maxsize=1 << 16)(self._pseudonym)
         self.sentiment_of = lru_cache(maxsize=1 << 14)(self._sentiment)  # retweets repeat their text
 
@@ -284,28 +312,34 @@ class Enricher:
         return pseudonymise(value, f"social:{platform}", key=self.key)
 
     @staticmethod
-    def _keyword_patterns() -> dict[str, tuple[re.Pattern, dict[str, set[int]]]]:
-        """language -> (one regex of all its keywords, keyword -> SDGs), from the seed dbt/seeds/sdg_keyword.csv."""
+    def _keyword_index() -> dict[str, tuple[dict, dict]]:
+        """language -> (word form -> SDGs, first word -> [(middle words, last word forms, SDGs)]), from the
+        seed sdg_keyword.
+
+        Keywords match whole words of the case-folded text; the last word may carry a plural or inflection
+        ending (the seed has one form per concept). The forms are spelled out here, so matching a post is
+        one dictionary lookup per word.
+        """
         path = sdg_keyword_seed()
+        index: dict[str, tuple[dict, dict]] = {}
         if not path.is_file():
-            return {}
-        by_language: dict[str, dict[str, set[int]]] = {}
+            return index
         with path.open(encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
-                keyword = normalise_hashtag(row.get("keyword") or "")
+                words = tuple(_WORD.findall(normalise_hashtag(row.get("keyword") or "")))
                 try:
                     sdg = int(row.get("sdg") or "")
                 except ValueError:
                     continue
-                if keyword and 1 <= sdg <= 17:
-                    language = (row.get("language") or "").strip().lower() or "*"
-                    by_language.setdefault(language, {}).setdefault(keyword, set()).add(sdg)
-        patterns = {}
-        for language, keywords in by_language.items():
-            alternation = "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
-            # whole words, allowing a plural or inflection ending (the seed has one form per concept)
-            patterns[language] = (re.compile(rf"(?<!\w)({alternation})(?:s|es|e|en|n)?(?!\w)"), keywords)
-        return patterns
+                if not words or not 1 <= sdg <= 17:
+                    continue
+                single, multi = index.setdefault((row.get("language") or "").strip().lower() or "*", ({}, {}))
+                if len(words) == 1:
+                    for form in _forms(words[0]):
+                        single.setdefault(form, set()).add(sdg)
+                else:
+                    multi.setdefault(words[0], []).append((words[1:-1], set(_forms(words[-1])), {sdg}))
+        return index
 
     def definition(self) -> str:
         """What, besides the file, decides the loaded rows: a changed keyword seed loads files again."""
@@ -322,13 +356,17 @@ class Enricher:
     @staticmethod
     @lru_cache(maxsize=1 << 12)
     def detect(text: str) -> str | None:
-        from langdetect import LangDetectException, detect
+        from langdetect import LangDetectException, detector_factory
 
         content = _NOISE.sub(" ", text or "")
         if sum(ch.isalpha() for ch in content) < 12:  # too short to tell
             return None
+        detector_factory.init_factory()
+        detector = detector_factory._factory.create()
+        detector.n_trial = 3  # 7 by default: posts are short, 3 seeded trials agree and cost less than half
+        detector.append(content)
         try:
-            return detect(content).split("-")[0]
+            return detector.detect().split("-")[0]
         except LangDetectException:
             return None
 
@@ -337,7 +375,9 @@ class Enricher:
 
     def sentiment(self, language: str | None, text: str) -> float | None:
         """VADER's compound score in [-1, 1]; VADER's lexicon is English, so other languages get null."""
-        return self.sentiment_of(text) if language == "en" and text else None
+        if language != "en" or not text:
+            return None
+        return self.sentiment_of(_RETWEET_PREFIX.sub("", text))  # a retweet scores as its original (cached)
 
     def sdgs(self, hashtags: list[str], text: str, language: str | None) -> list[int]:
         found = set()
@@ -345,15 +385,19 @@ class Enricher:
             match = _SDG_TAG.match(tag)
             if match:
                 found.add(int(match.group(1)))
-        for match in _SDG_TEXT.finditer(text or ""):
-            found.add(int(match.group(1)))
         if text:
-            folded = unicodedata.normalize("NFKC", text).casefold()
-            for lang in (language, "*"):
-                if lang in self.keywords:
-                    pattern, keywords = self.keywords[lang]
-                    for match in pattern.finditer(folded):
-                        found.update(keywords[match.group(1)])
+            found.update(int(m.group(1)) for m in _SDG_TEXT.finditer(text))
+        indexes = [self.keywords[lang] for lang in (language, "*") if lang in self.keywords]
+        if text and indexes:
+            words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+            for single, multi in indexes:
+                for i, word in enumerate(words):
+                    if word in single:
+                        found.update(single[word])
+                    for middle, last_forms, sdgs in multi.get(word, ()):
+                        end = i + 1 + len(middle)
+                        if end < len(words) and tuple(words[i + 1 : end]) == middle and words[end] in last_forms:
+                            found.update(sdgs)
         return sorted(s for s in found if 1 <= s <= 17)
 
     def row(self, post: dict) -> tuple:
@@ -738,7 +782,8 @@ def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None):
                 else:
                     seen[key] = number
         if post is None:
-            yield number, None, reason, field, raw_value
+            # reasons quote the input: keep them storable (no NUL, no lone surrogate)
+            yield number, None, _snippet(reason or "unreadable"), field, raw_value
         else:
             yield number, values, None, None, None
 
@@ -766,6 +811,7 @@ def load_social(
         columns=COLUMNS,
         rows=prepared_rows(format, data_path, enricher, unmapped),
         to_values=lambda values: values,
+        column_types=COLUMN_TYPES,
         unmapped=unmapped,
         wh=wh,
         progress=progress,
