@@ -304,7 +304,7 @@ main { max-width: 1280px; margin: 0 auto; padding: 1rem 2rem 3rem; }
 .scalar.long { font-size: 1.6rem; }
 .missing, .empty { color: #8a5a00; background: #fff7e0; padding: .5rem; }
 details { margin-top: .5rem; font-size: .8rem; color: #555; } pre { white-space: pre-wrap; }
-.table-wrap { overflow-x: auto; max-height: 32rem; }
+.table-wrap { overflow-x: auto; max-height: 32rem; } .table-wrap.full { max-height: none; }
 table { border-collapse: collapse; font-size: .9rem; } td, th { border-bottom: 1px solid #dde1e6; padding: .3rem .7rem; text-align: left; vertical-align: top; }
 .boards { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1rem; padding: 0; list-style: none; }
 .boards li { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .8rem 1rem; }
@@ -362,7 +362,7 @@ def render_indicators(result: CardResult, boards) -> str:
     if result.missing:
         table = _missing(result.missing)
     else:
-        table = f'<div class="table-wrap">{render_table(result, "indicator-catalogue", limit=None)}</div>'
+        table = f'<div class="table-wrap full">{render_table(result, "indicator-catalogue", limit=None)}</div>'
     body = (
         "<h1>Indicator catalogue</h1>"
         '<p class="description">What each indicator measures, its unit, how it is computed and from which sources.</p>'
