@@ -1,5 +1,6 @@
 """warehouse_refresh: ingest every source (catalogue exports, the crawl, surveys, social posts), build and
-publish the marts behind the quality gate, then write the static report and the PPSR export.
+publish the marts behind the quality gate, then write the static report and the PPSR export, and
+provision Metabase from the dashboard specs when METABASE_URL is set.
 Thin: every task calls a function of the cstrack package."""
 
 from __future__ import annotations
@@ -72,9 +73,15 @@ def warehouse_refresh():
 
         return str(export.export_ppsr(_warehouse())[0])
 
+    @task
+    def sync_metabase() -> str:
+        from cstrack import pipeline
+
+        return pipeline.sync_metabase_if_configured()
+
     built = build_marts()
     [load_catalogues(), crawl_platforms(), load_surveys(), load_social()] >> built
-    built >> [write_report(), export_ppsr()]
+    built >> [write_report(), export_ppsr(), sync_metabase()]
 
 
 warehouse_refresh()

@@ -27,6 +27,7 @@ def test_refresh_ingests_every_source_before_one_build(dagbag):
     assert dag.get_task("build_marts").upstream_task_ids == ingest
     assert dag.get_task("write_report").upstream_task_ids == {"build_marts"}
     assert dag.get_task("export_ppsr").upstream_task_ids == {"build_marts"}
+    assert dag.get_task("sync_metabase").upstream_task_ids == {"build_marts"}
     assert dag.get_task("build_marts").retries == 0  # a failed gate is a verdict, not a glitch
 
 

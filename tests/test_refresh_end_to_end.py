@@ -10,7 +10,11 @@ from cstrack import warehouse
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 PPSR = {"not_started", "active", "periodically_active", "on_hold", "completed", "abandoned"}
-MARTS = ("dim_project", "bridge_project_source", "bridge_project_country")
+MARTS = (
+    "dim_project", "bridge_project_source", "bridge_project_country", "bridge_project_sdg", "fct_indicator_value",
+    "fct_survey_response", "agg_survey_construct_by_segment", "fct_social_post", "agg_social_engagement_monthly",
+)  # fmt: skip
+PROJECTS = 699  # 409 + 231 catalogue rows and 60 + 24 crawled demo projects, 25 of them resolved into others
 
 
 def mart_checksums(query, wh) -> dict[str, str]:
@@ -21,18 +25,22 @@ def mart_checksums(query, wh) -> dict[str, str]:
 
 
 def assert_published_catalogues(query, wh):
-    assert query(wh, "select count(*) from marts.dim_project")[0][0] == 409 + 231
+    assert query(wh, "select count(*) from marts.dim_project")[0][0] == PROJECTS
     by_source = dict(query(wh, "select source_system, count(*) from marts.bridge_project_source group by 1"))
-    assert by_source == {"citizenscience_gov": 409, "awesome_cs_nl": 231}
+    assert by_source == {
+        "citizenscience_gov": 409, "awesome_cs_nl": 231, "demo_eu_citizen_science": 60, "demo_buerger_forschen": 24
+    }  # fmt: skip
     statuses = {s for (s,) in query(wh, "select distinct status from marts.dim_project")}
     assert statuses - {None} <= PPSR and {"active", "periodically_active", "completed"} <= statuses
     # the dirty variants of the real export (`Active`, `active\n`, `active_but_seasonal`) are mapped
-    dirty = query(wh, """select count(*) filter (where p.status = 'active'),
-                                count(*) filter (where p.status = 'periodically_active')
-                         from marts.dim_project p where p.source_system = 'citizenscience_gov'""")[0]
+    dirty = query(wh, """select count(*) filter (where status = 'active'), count(*) filter (where status = 'periodically_active')
+                         from intermediate.int_catalogue__records where source_system = 'citizenscience_gov'""")[0]
     assert dirty == (239 + 2 + 1, 19)
     countries = dict(query(wh, "select country_code, count(*) from marts.bridge_project_country group by 1"))
-    assert countries["US"] == 409 and countries["NL"] >= 224
+    assert countries["US"] >= 409 and countries["NL"] >= 224
+    # the other sources of the demo are published too
+    assert query(wh, "select count(distinct (survey, wave, respondent_key)) > 500 from marts.fct_survey_response")[0][0]
+    assert query(wh, "select count(*) from marts.fct_social_post")[0][0] == 900
 
 
 def test_refresh_on_embedded_warehouse(home, cstrack, query):
@@ -40,33 +48,33 @@ def test_refresh_on_embedded_warehouse(home, cstrack, query):
     assert "warehouse started" in started.stdout
     assert "already running" in cstrack("warehouse", "start", check=True).stdout
     first = cstrack("refresh", check=True)
-    assert "published 640 projects" in first.stdout
+    assert f"published {PROJECTS} projects" in first.stdout
     wh = warehouse.current()
     assert wh.host.startswith(str(home))  # a Unix socket under $CSTRACK_HOME: no TCP port
     assert_published_catalogues(query, wh)
     report = home / "report" / "index.html"
-    assert report.exists() and '<strong id="total-projects">640</strong>' in report.read_text()
+    assert report.exists() and f'<strong id="total-projects">{PROJECTS}</strong>' in report.read_text()
     assert 'href="../quality/data_docs/index.html"' in report.read_text()
     assert "sodascience, Awesome Citizen Science NL (CC BY 4.0)" in report.read_text()  # the licence's credit line
     docs = home / "quality" / "data_docs" / "index.html"
     assert docs.exists() and "marts.dim_project" in docs.read_text()
 
     second = cstrack("refresh", check=True)  # idempotent: nothing loads twice, same counts
-    assert "already loaded" in second.stdout and "published 640 projects" in second.stdout
-    assert query(wh, "select count(*) from raw.catalogue_record")[0][0] == 640
+    assert "already loaded" in second.stdout and f"published {PROJECTS} projects" in second.stdout
+    assert query(wh, "select count(*) from raw.catalogue_record")[0][0] == 640 + 84
 
     assert "stopped" in cstrack("warehouse", "stop", check=True).stdout
     assert "stopped" in cstrack("warehouse", "status", check=True).stdout
     cstrack("warehouse", "start", check=True)  # data survives stop/start
-    assert query(warehouse.current(), "select count(*) from marts.dim_project")[0][0] == 640
+    assert query(warehouse.current(), "select count(*) from marts.dim_project")[0][0] == PROJECTS
 
 
 def test_refresh_on_postgres_server(server_db, cstrack, query):
     done = cstrack("refresh", check=True)  # WAREHOUSE_URL points at a fresh database on 127.0.0.1:5432
-    assert "published 640 projects" in done.stdout
+    assert f"published {PROJECTS} projects" in done.stdout
     assert_published_catalogues(query, server_db)
     migrations = [v for (v,) in query(server_db, "select version from ops.schema_migration order by 1")]
-    assert migrations == ["0001_schemas", "0002_roles"]
+    assert migrations == ["0001_schemas", "0002_roles", "0003_crawl", "0004_survey", "0005_social"]
 
 
 def test_quality_gate_failure_names_expectation_and_keeps_marts(server_db, cstrack, query, tmp_path):
@@ -88,8 +96,8 @@ def test_quality_gate_failure_names_expectation_and_keeps_marts(server_db, cstra
     recorded = query(server_db, "select suite, success, critical_failed from ops.quality_result where not success")
     assert recorded == [("marts.dim_project", False, 1)]
     checked = {s for (s,) in query(server_db, "select distinct suite from ops.quality_result")}
-    assert checked == {"raw.catalogue_record", "marts.dim_project", "marts.bridge_project_source",
-                       "marts.bridge_project_country"}  # fmt: skip
+    assert {"raw.catalogue_record", "raw.survey_answer", "raw.social_post", "marts.dim_project",
+            "marts.fct_indicator_value", "marts.fct_social_post"} <= checked  # fmt: skip
 
 
 def test_raw_gate_warns_when_a_source_shrinks_by_more_than_half(server_db, cstrack, query, tmp_path):
@@ -105,4 +113,4 @@ def test_raw_gate_warns_when_a_source_shrinks_by_more_than_half(server_db, cstra
                                " and failed > 0")[0][0]  # fmt: skip
     assert summary[0]["expectation"] == "unexpected_rows_expectation" and summary[0]["severity"] == "warning"
     assert summary[0]["description"].startswith("volume:")
-    assert query(server_db, "select count(*) from marts.dim_project where source_system = 'awesome_cs_nl'")[0][0] == 50
+    assert query(server_db, "select count(*) from marts.bridge_project_source where source_system = 'awesome_cs_nl'")[0][0] == 50

@@ -86,6 +86,17 @@ def _report(args) -> int:
     return 0
 
 
+def published_counts(wh) -> dict[str, int]:
+    """Survey respondents and social posts in the published marts, read as the reporter role."""
+    from cstrack import warehouse
+
+    with warehouse.connect(wh) as conn:
+        conn.execute("set role cstrack_reporter")
+        respondents = conn.execute("select count(distinct (survey, wave, respondent_key)) from marts.fct_survey_response")
+        posts = conn.execute("select count(*) from marts.fct_social_post")
+        return {"respondents": respondents.fetchone()[0], "posts": posts.fetchone()[0]}
+
+
 def _refresh(args) -> int:
     from cstrack import config, orchestration, pipeline, publish, report, warehouse
 
@@ -101,8 +112,17 @@ def _refresh(args) -> int:
     else:
         orchestration.run_dag("warehouse_refresh", wh)
     summary = report.summary(wh)
-    print(f"published {summary.projects} projects from {len(summary.sources)} catalogues")
+    print(f"published {summary.projects} projects from {len(summary.sources)} catalogues and platforms")
+    counts = published_counts(wh)
+    print(f"published {counts['respondents']} survey respondents and {counts['posts']} social posts")
     print(f"report: {config.report_dir() / 'index.html'}")
+    return 0
+
+
+def _airflow(args) -> int:
+    from cstrack import scaleout, warehouse
+
+    scaleout.run_refresh(warehouse.current(), workers=args.workers, timeout=args.timeout)
     return 0
 
 
@@ -191,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="run the whole warehouse_refresh DAG")
     refresh.add_argument("--no-airflow", action="store_true", help="call the steps directly, without Airflow")
     refresh.set_defaults(func=_refresh)
+
+    airflow = commands.add_parser(
+        "airflow", help="scaleout-demo: warehouse_refresh on a distributed Airflow on this machine (Celery, Redis)"
+    )
+    airflow.add_argument("action", choices=["scaleout-demo"])
+    airflow.add_argument("--workers", type=int, default=2, help="Celery workers to start (default 2)")
+    airflow.add_argument("--timeout", type=float, default=900, help="seconds to wait for the DAG run (default 900)")
+    airflow.set_defaults(func=_airflow)
 
     mb = commands.add_parser("metabase", help="provision Metabase from dashboards/*.yml (METABASE_URL, credentials)")
     mb.add_argument("action", choices=["sync"])

@@ -57,3 +57,19 @@ def load_everything(wh: warehouse.Warehouse) -> None:
     crawl_step(wh)
     load_survey_inbox(wh)
     load_social_inbox(wh)
+
+
+def sync_metabase_if_configured() -> str:
+    """After a publish: provision Metabase from dashboards/*.yml when METABASE_URL is set (production);
+    without a Metabase (the embedded demo) the static report is the dashboard, and this says so."""
+    import os
+
+    if not os.environ.get("METABASE_URL"):
+        message = "Metabase sync: METABASE_URL is not set, nothing to sync (the static report serves the dashboards)"
+        print(message, flush=True)
+        return message
+    from cstrack import metabase
+
+    result = metabase.sync(metabase.settings_from_env())
+    print(result.summary(), flush=True)
+    return result.summary()
