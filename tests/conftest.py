@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -70,3 +71,39 @@ def cstrack():
 @pytest.fixture
 def query():
     return run_query
+
+
+@dataclass
+class DemoWarehouse:
+    wh: warehouse.Warehouse
+    home: Path
+    env: dict[str, str]  # what a test sets (WAREHOUSE_URL, CSTRACK_HOME) to use it as cstrack would
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse():
+    """The whole demo, built once per test session on a fresh database of the server: every bundled
+    sample source, the crawl of the generated demo sites, the quality gates and the publish. For tests
+    that read the published marts (or restore what they change); tests of loading build their own."""
+    from cstrack import pipeline, publish
+
+    home = Path(tempfile.mkdtemp(prefix="cst-"))  # short: Unix socket paths are limited
+    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = SERVER.rsplit("/", 1)[0] + "/" + name
+    demo = DemoWarehouse(warehouse.Warehouse.from_url(url), home, {"WAREHOUSE_URL": url, "CSTRACK_HOME": str(home)})
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            for key, value in demo.env.items():
+                env.setenv(key, value)
+            env.delenv("CSTRACK_INBOX", raising=False)
+            env.delenv("CSTRACK_CRAWL", raising=False)
+            warehouse.migrate(demo.wh)
+            pipeline.load_everything(demo.wh)
+            publish.build(demo.wh)
+        yield demo
+    finally:
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+        shutil.rmtree(home, ignore_errors=True)

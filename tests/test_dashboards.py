@@ -3,54 +3,28 @@ marts as the reporter role, with the filters' defaults and with each filter set 
 
 from __future__ import annotations
 
-import importlib
 import os
 import textwrap
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from cstrack import dashboards, pipeline, publish, warehouse
+from cstrack import dashboards, warehouse
 from cstrack.dashboards import SpecError
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 SPECS = dashboards.load_dashboards()
 CARDS = [(d, c) for d in SPECS for c in d.cards]
 
-# loaders of the other sources, used when they exist (they land one by one)
-OPTIONAL_LOADERS = [
-    ("cstrack.sources.survey", "load_survey_inbox"),
-    ("cstrack.sources.social", "load_social_inbox"),
-    ("cstrack.sources.crawl", "crawl_demo"),
-]
-
 
 @pytest.fixture(scope="module")
-def marts_db(tmp_path_factory):
-    """Real marts, built once for the module from the bundled sample data on a fresh database."""
-    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = SERVER.rsplit("/", 1)[0] + "/" + name
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WAREHOUSE_URL", url)
-        mp.setenv("CSTRACK_HOME", str(tmp_path_factory.mktemp("home")))
-        mp.delenv("CSTRACK_INBOX", raising=False)
-        wh = warehouse.Warehouse.from_url(url)
-        try:
-            warehouse.migrate(wh)
-            pipeline.load_catalogue_inbox(wh)
-            for module, function in OPTIONAL_LOADERS:
-                loader = getattr(importlib.import_module(module), function, None)
-                if loader is not None:
-                    loader(wh)
-            publish.build(wh)
-            yield wh
-        finally:
-            with psycopg.connect(SERVER, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
+def marts_db(demo_warehouse):
+    """Real marts: the demo warehouse built once per session from every bundled sample source."""
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in demo_warehouse.env.items():
+            env.setenv(key, value)
+        yield demo_warehouse.wh
 
 
 def run_as_reporter(wh, card, values):

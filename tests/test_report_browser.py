@@ -5,21 +5,14 @@ vega-embed did not draw or an empty table fails the test. Screenshots of every p
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
-import os
-import shutil
-import tempfile
-import uuid
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import psycopg
 import pytest
 
-from cstrack import dashboards, pipeline, publish, quality, report, warehouse
+from cstrack import dashboards, quality, report, warehouse
 from cstrack.errors import QualityGateFailed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,46 +20,21 @@ FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
     "--no-first-run", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
-# the other sources join the sample data as their loaders land (issues #3-#5)
-OTHER_SOURCES = (
-    ("cstrack.sources.survey", "load_survey_inbox"),
-    ("cstrack.sources.social", "load_social_inbox"),
-    ("cstrack.sources.crawl", "crawl_demo"),
-)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """Marts built once from every sample source on a fresh database of the server, and the report."""
-    home = Path(tempfile.mkdtemp(prefix="cst-"))  # short: Unix socket paths are limited
-    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = SERVER.rsplit("/", 1)[0] + "/" + name
+def site(demo_warehouse, tmp_path_factory):
+    """The report written from the demo warehouse (every sample source, built once per session)."""
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("CSTRACK_HOME", str(home))
-        env.setenv("WAREHOUSE_URL", url)
-        env.delenv("CSTRACK_INBOX", raising=False)
-        wh = warehouse.Warehouse.from_url(url)
-        try:
-            warehouse.migrate(wh)
-            pipeline.load_catalogue_inbox(wh)
-            for module, function in OTHER_SOURCES:
-                loader = (
-                    getattr(importlib.import_module(module), function, None)
-                    if importlib.util.find_spec(module)
-                    else None
-                )
-                if loader is not None:
-                    loader(wh)
-            publish.build(wh)
-            index = report.write_report(wh)
-            yield {"wh": wh, "dir": index.parent, "home": home, "shots": tmp_path_factory.mktemp("report-screenshots")}
-        finally:
-            with psycopg.connect(SERVER, autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{name}" with (force)')
-            shutil.rmtree(home, ignore_errors=True)
+        for key, value in demo_warehouse.env.items():
+            env.setenv(key, value)
+        index = report.write_report(demo_warehouse.wh)
+        yield {
+            "wh": demo_warehouse.wh,
+            "dir": index.parent,
+            "home": demo_warehouse.home,
+            "shots": tmp_path_factory.mktemp("report-screenshots"),
+        }
 
 
 @pytest.fixture(scope="module")
