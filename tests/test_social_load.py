@@ -14,7 +14,7 @@ from cstrack.sources.social import load_social, load_social_inbox
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 FILES = [
     ("twitter_v2", "twitter_v2_page.json", 8, 7, 1),
-    ("twitter_v2", "twitter_v2_pages.jsonl", 4, 2, 2),
+    ("twitter_v2", "twitter_v2_pages.jsonl", 5, 3, 2),  # one tweet twice: two observations
     ("mastodon", "mastodon_statuses.json", 6, 4, 2),
     ("lynguo", "lynguo_export.csv", 6, 4, 2),
 ]
@@ -33,7 +33,7 @@ def test_fixtures_load_reconcile_and_reload_as_no_op(server_db, query, tmp_path)
         result = load_social(format, FIXTURES / name, server_db)
         assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (read, loaded, quarantined), name
     before = counts(query, server_db)
-    assert before[0] == 17
+    assert before[0] == 18
     # the same files again, and the same content under another name: nothing changes
     for format, name, *_ in FILES:
         assert load_social(format, FIXTURES / name, server_db).skipped

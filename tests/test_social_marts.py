@@ -86,6 +86,7 @@ def test_one_row_per_post_with_kind_link_and_no_private_handle(built):
     assert posts["1700000000000000004"][:4] == ("reply", None, lichtmeting, "mention")
     assert posts["1700000000000000006"][2:4] == (scool, "url")  # http://SCOOL.larc.nasa.gov/ normalised
     assert posts["1700000000000000010"][2:4] == (libellen, "url")  # no scheme, www. or trailing slash difference
+    assert posts["1700000000000000010"][5] == 9 + 1  # twice in one file: the later row is the latest observation
     assert posts["1700000000000000005"][4] is True
     assert posts["1700000000000000001"][5] == 12 + 4 + 1 + 1
     assert posts["1700000000000000004"][6:] == ("es", None)  # no sentiment outside English
@@ -106,7 +107,7 @@ def test_no_handle_or_text_of_a_private_account_in_any_mart(built):
         if h.lower() not in project_handles
     }
     texts = [t for (t,) in rows(wh, "select text from raw.social_post where text <> ''")]
-    assert len(handles) >= 10 and len(texts) == 17
+    assert len(handles) >= 10 and len(texts) == 18
     columns = rows(
         wh,
         "select table_name, column_name from information_schema.columns where table_schema = 'marts'"

@@ -86,6 +86,7 @@ def test_twitter_kinds_metrics_withheld_emoji_and_non_latin_hashtags():
 def test_twitter_pages_without_includes_and_broken_lines():
     posts, rejected = parsed("twitter_v2", FIXTURES / "twitter_v2_pages.jsonl")
     assert set(posts) == {"1700000000000000010", "1700000000000000011"}
+    assert posts["1700000000000000010"]["like_count"] == 9  # the same tweet on an overlapping page, later
     assert posts["1700000000000000011"]["author_handle"] is None  # no `includes` on that page
     assert posts["1700000000000000011"]["author_key"] == "5558"  # the pseudonym still has a stable id
     assert rejected[0] == (3, "page 2: author_id is missing", "author_id")

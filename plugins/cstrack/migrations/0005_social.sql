@@ -1,8 +1,9 @@
 -- Social posts (DESIGN.md §6.4): one row per observation of a post in one loaded file. Append-only:
 -- a newer observation of the same (platform, post_id) is a new row; dbt picks the latest per key.
 -- Text, handles and mentioned handles stay here (restricted schema); dbt reads only the derived columns.
--- posted_at is required and part of the key, so the table can later become
--- `partition by range (posted_at)` (monthly partitions) without changing its key.
+-- posted_at is required, so the table can later become `partition by range (posted_at)` (monthly
+-- partitions). No unique key: a post twice in one file (overlapping API pages) is two observations of that
+-- load, and dbt keeps the later row; checking uniqueness while loading would cost memory per post.
 create table raw.social_post (
     _load_id            bigint not null references ops.load_run,
     _source             text not null,
@@ -34,10 +35,10 @@ create table raw.social_post (
     impression_count    bigint,
     reach               bigint,                    -- lynguo Impacto (estimated audience)
     withheld_in         text[],                    -- twitter: country codes (or 'copyright') where withheld
-    tracked_term        text,                      -- lynguo Marca: the brand/query the tool tracked
-    primary key (_load_id, platform, post_id, posted_at)
+    tracked_term        text                       -- lynguo Marca: the brand/query the tool tracked
 );
 create index social_post_key on raw.social_post (platform, post_id, _load_id);
+create index social_post_load on raw.social_post (_load_id);
 
 -- the loader and the transformer get the same rights as on the other raw tables
 grant select, insert, update on raw.social_post to cstrack_loader;

@@ -699,6 +699,7 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
 def _lynguo_record(record: list[str], column: dict, width: int, line: int, unmapped) -> dict:
     if len(record) < width or any(c.strip() for c in record[width:]):  # trailing empty fields are fine
         raise BadPost(None, f"expected {width} fields separated by ';', found {len(record)}")
+    record = [cell.replace("\x00", "") for cell in record]  # NUL is never data (and PostgreSQL refuses it)
     for name, index in column.items():
         if index is not None:
             _clean_str(name, record[index])  # invalid bytes: refuse the record, naming the field
@@ -766,27 +767,18 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
 def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None):
     """record_load's rows: (number, raw.social_post values or None, reason, field, raw value).
 
-    A post twice in one file is quarantined the second time (one observation per post and file).
+    Nothing is kept per post, so memory stays flat: a post twice in one file loads twice (two observations
+    of the same load; dbt keeps the later row).
     """
-    seen: dict[tuple[str, str], int] = {}  # post keys of this file: ids only, small
     for number, post, reason, field, raw_value in parse(format, path, unmapped):
         if post is not None:
             try:
-                values = enricher.row(post)
+                yield number, enricher.row(post), None, None, None
+                continue
             except BadPost as exc:
-                post, reason, field, raw_value = None, f"post {number}: {exc}", exc.field, None
-            else:
-                key = (values[1], values[2])
-                if key in seen:
-                    post, field, raw_value = None, "post_id", values[2]
-                    reason = f"post {number}: the same post as post {seen[key]} of this file"
-                else:
-                    seen[key] = number
-        if post is None:
-            # reasons quote the input: keep them storable (no NUL, no lone surrogate)
-            yield number, None, _snippet(reason or "unreadable"), field, raw_value
-        else:
-            yield number, values, None, None, None
+                reason, field, raw_value = f"post {number}: {exc}", exc.field, None
+        # reasons quote the input: keep them storable (no NUL, no lone surrogate)
+        yield number, None, _snippet(reason or "unreadable"), field, raw_value
 
 
 def load_social(
