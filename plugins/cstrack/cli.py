@@ -156,6 +156,17 @@ def _quality(args) -> int:
     return 0
 
 
+def _generate(args) -> int:
+    from cstrack import config
+    from cstrack.generate import generate_inbox
+
+    out = args.out or config.home() / "generated"
+    written = generate_inbox(out, args.projects, args.posts, args.respondents, args.seed)
+    print(f"wrote {sum(len(files) for files in written.values())} files to {out}; load them with:")
+    print(f"CSTRACK_INBOX={out} cstrack refresh")
+    return 0
+
+
 def _export(args) -> int:
     from cstrack import export
 
@@ -203,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("format", choices=["ppsr"])
     export.add_argument("--out", type=Path, help="output file (default $CSTRACK_HOME/export/ppsr_projects.json)")
     export.set_defaults(func=_export)
+
+    generate = commands.add_parser(
+        "generate", help="write a synthetic inbox at scale (catalogues, surveys, social) in the real input formats"
+    )
+    generate.add_argument("--projects", type=int, default=1000, help="catalogue projects (default 1000)")
+    generate.add_argument("--posts", type=int, default=10000, help="social posts over the three formats (default 10000)")
+    generate.add_argument("--respondents", type=int, default=600, help="survey respondents over both waves (default 600)")
+    generate.add_argument("--seed", type=int, default=0, help="the same seed writes the same files")
+    generate.add_argument("--out", type=Path, help="the inbox folder to write (default $CSTRACK_HOME/generated)")
+    generate.set_defaults(func=_generate)
 
     quality = commands.add_parser("quality", help="quality suites: `define` writes plugins/cstrack/quality_suites.py into expectations/gx/")
     quality.add_argument("action", choices=["define"])
