@@ -32,8 +32,10 @@ def build_lock(wh: warehouse.Warehouse, wait: bool = True):
             conn.execute("select pg_advisory_unlock(%s)", (_BUILD_LOCK,))
 
 
-def build(wh: warehouse.Warehouse | None = None) -> dict[str, int]:
-    """dbt build into marts_build, quality gate, publish; returns published table -> row count."""
+def build(wh: warehouse.Warehouse | None = None, full_refresh: bool = False) -> dict[str, int]:
+    """dbt build into marts_build, quality gate, publish; returns published table -> row count.
+
+    `full_refresh` rebuilds incremental models from scratch (`dbt build --full-refresh`)."""
     wh = wh or warehouse.current()
     warehouse.migrate(wh)
     with build_lock(wh):
@@ -43,7 +45,7 @@ def build(wh: warehouse.Warehouse | None = None) -> dict[str, int]:
         with warehouse.connect(wh) as conn:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILD)))
         print(f"building marts into {BUILD} with dbt", flush=True)
-        transform.run_dbt(["build"], wh, marts_schema=BUILD)
+        transform.run_dbt(["build", *(["--full-refresh"] if full_refresh else [])], wh, marts_schema=BUILD)
         print("validating the candidate marts (quality gate)", flush=True)
         quality.validate_marts(wh)
         counts = publish(wh)

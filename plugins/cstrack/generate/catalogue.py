@@ -207,7 +207,6 @@ def generate_catalogues(
         nl = csv.DictWriter(nl_out, fieldnames=factory.nl_header)
         gov.writeheader()
         nl.writeheader()
-        gov_written = 0
         for i in range(n_gov):  # the real US projects first, then generated ones
             if i < len(factory.gov_rows):
                 row = {**factory.gov_rows[i], **factory.contact(), "cartodb_id": str(i + 1)}
@@ -218,9 +217,8 @@ def generate_catalogues(
                 row["project_name"] = rng.choice(["", "n/a"]) if rng.random() < 0.5 else row["project_name"]
                 row["cartodb_id"] = str(max(1, i - 3))  # an id used twice: the second is quarantined
             gov.writerow(row)
-            gov_written += 1
-            if progress and gov_written % 100_000 == 0:
-                progress(f"  catalogues: {gov_written} of {n_gov} US records")
+            if progress and (i + 1) % 100_000 == 0:
+                progress(f"  catalogues: {i + 1} of {n_gov} US records")
         for j in range(n_nl):
             i = n_gov + j
             if j < len(factory.nl_rows):
