@@ -19,7 +19,7 @@ import csv
 import json
 import random
 from collections import deque
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -344,7 +344,7 @@ def generate_social(
         raise ValueError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    start = start or datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = start or datetime(2024, 1, 1, tzinfo=UTC)
     platform = "mastodon" if format == "mastodon" else "twitter"
     factory = PostFactory(f"{format}:{platform}", seed, posts, start, months)
     if format == "twitter_v2":
