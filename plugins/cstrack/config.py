@@ -50,7 +50,16 @@ def pseudonym_key() -> bytes:
         return os.environ["CSTRACK_PSEUDONYM_KEY"].encode()
     key_file = home() / "pseudonym.key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # written aside, then linked into place: tasks starting at once never read a half-written key,
+        # and the first one to link wins (os.link fails if the file exists)
+        draft = key_file.with_name(f".pseudonym.key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return key_file.read_text().strip().encode()
