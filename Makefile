@@ -25,6 +25,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Every benchmark against its baseline in one run (benchmarks/README.md): about 25 minutes on 2 cores.
+# Needs the PostgreSQL server of WAREHOUSE_URL (default 127.0.0.1:5432). BENCH_ARGS=--quick: small sizes.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 # Re-pin after changing pyproject.toml's dependencies (needs network access to PyPI).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet --upgrade pip

@@ -47,13 +47,9 @@ def timed(fn, bodies) -> tuple[float, float, int]:
     return time.perf_counter() - wall, time.process_time() - cpu, records
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--api-pages", type=int, default=200, help="EU-Citizen.Science API pages of 100 projects")
-    parser.add_argument("--html-pages", type=int, default=2000, help="project pages with JSON-LD")
-    args = parser.parse_args()
-
-    api, html = api_bodies(args.api_pages), html_bodies(args.html_pages)
+def measure(api_pages: int = 200, html_pages: int = 2000) -> dict:
+    """Both parsers against their baselines; benchmarks/run.py calls this too."""
+    api, html = api_bodies(api_pages), html_bodies(html_pages)
     canon = extract.Canonicaliser()
     results = {}
     for name, bodies, parse, baseline in (
@@ -78,7 +74,15 @@ def main() -> None:
             "baseline_pages_per_cpu_second": round(len(bodies) / base_cpu, 1),
             "cpu_ratio_to_baseline": round(base_cpu / cpu, 3),
         }
-    print(json.dumps(results, indent=2))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api-pages", type=int, default=200, help="EU-Citizen.Science API pages of 100 projects")
+    parser.add_argument("--html-pages", type=int, default=2000, help="project pages with JSON-LD")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.api_pages, args.html_pages), indent=2))
 
 
 if __name__ == "__main__":
