@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -119,9 +118,9 @@ def child_catalogue_load(path: str) -> None:
     started = time.perf_counter()
     result = load_catalogue(bench_catalogue.MAPPING, Path(path), wh, progress=None)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
     print(json.dumps({"seconds": seconds, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-                      "load_id": result.load_id, "baseline_rss_kb": baseline, "peak_rss_kb": peak}))  # fmt: skip
+                      "load_id": result.load_id, "baseline_rss_kb": baseline,
+                      "peak_rss_kb": bench_social.peak_rss_kb()}))  # fmt: skip
 
 
 def run_child_catalogue(path: Path) -> dict:
