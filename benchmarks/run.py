@@ -525,6 +525,11 @@ def rows_of(results: dict) -> list[tuple]:
     return rows
 
 
+def code_line(code: dict) -> str:
+    changed = ", ".join(line.split()[-1] for line in code["uncommitted"])
+    return f"Code: commit {code['commit']}" + (f", with uncommitted changes to {changed}." if changed else ".")
+
+
 def markdown(results: dict) -> str:
     meta = results["run"]
     lines = [
@@ -533,6 +538,8 @@ def markdown(results: dict) -> str:
             f"{meta['load_before']} before and {meta['load_after']} after, total {meta['seconds'] / 60:.1f} min."
             + ("" if meta.get("complete") else " INCOMPLETE: the run stopped or is still running.")
         ),
+        "",
+        code_line(meta["code"]),
         "",
         "| measurement | value | baseline | ratio | target | met? |",
         "|---|---|---|---|---|---|",
@@ -556,6 +563,17 @@ def markdown(results: dict) -> str:
                 f" | {c['max_ms']} | {ok} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def code_state() -> dict:
+    """The commit and the uncommitted changes that the run measured (dbt models and loaders are read from the tree)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    changed = git("status", "--short", "--", "dbt", "plugins", "expectations").splitlines()
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": [line.strip() for line in changed]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -583,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict = {"run": {"mode": mode, "sizes": sizes, "cpus": os.cpu_count(), "python": platform.python_version(),
                              "load_before": [round(x, 2) for x in os.getloadavg()],
-                             "started_at": datetime.now(UTC).isoformat(timespec="seconds")}}  # fmt: skip
+                             "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "code": code_state()}}  # fmt: skip
     suffix = "_quick" if args.quick else ""
     args.out.mkdir(parents=True, exist_ok=True)
 
