@@ -18,6 +18,7 @@ from cstrack import warehouse
 from cstrack.sources.parsing import file_sha256
 
 PROGRESS_EVERY = 50_000
+_COMMIT_ORDER_LOCK = 7_300_003  # advisory lock key: loads take their commit_seq one at a time
 
 
 @dataclass
@@ -128,9 +129,12 @@ def record_load(
                     ) as copy:
                         for (field, value), n in unmapped.items():
                             copy.write_row((load_id, source_system, field, value, n))
+                # commit order: the lock is held until this transaction commits (see migration 0006)
+                conn.execute("select pg_advisory_xact_lock(%s)", (_COMMIT_ORDER_LOCK,))
                 conn.execute(
                     "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
-                    " rows_quarantined = %s, finished_at = now() where load_id = %s",
+                    " rows_quarantined = %s, finished_at = clock_timestamp(),"
+                    " commit_seq = nextval('ops.load_commit_seq') where load_id = %s",
                     (read, loaded, len(rejected), load_id),
                 )
                 return LoadResult(load_id, kind, source_system, source_file, read, loaded, len(rejected))

@@ -1,8 +1,18 @@
 -- One row per post (platform, post_id): the latest observation (a later load, then a later row of it).
 -- Metrics come from the latest observation that has any, so a listening export without counts does not
 -- erase the counts an API export gave. Engagement = likes + reposts + replies + quotes (null without counts).
+{{ config(materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='fail') }}
+-- Incremental: a build folds in only the posts observed by loads committed since the last build
+-- (ops.load_run.commit_seq, see migration 0006), recomputed from all their observations; the other
+-- posts keep their row. `dbt build --full-refresh` recomputes every post.
 with observations as (
     select * from {{ ref('stg_social__posts') }}
+    {% if is_incremental() %}
+    where (platform, post_id) in (
+        select platform, post_id from {{ ref('stg_social__posts') }}
+        where load_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
+    )
+    {% endif %}
 ),
 
 latest as (
@@ -20,7 +30,9 @@ latest_metrics as (
 ),
 
 history as (
-    select platform, post_id, count(*) as n_observations, min(loaded_at) as first_loaded_at
+    select
+        platform, post_id, count(*) as n_observations, min(loaded_at) as first_loaded_at,
+        max(load_commit_seq) as last_commit_seq
     from observations
     group by platform, post_id
 )
@@ -57,7 +69,8 @@ select
     l.withheld_in,
     h.n_observations,
     h.first_loaded_at,
-    l.loaded_at as last_loaded_at
+    l.loaded_at as last_loaded_at,
+    h.last_commit_seq
 from latest as l
 left join latest_metrics as m on m.platform = l.platform and m.post_id = l.post_id
 inner join history as h on h.platform = l.platform and h.post_id = l.post_id

@@ -9,6 +9,7 @@ select
     p.platform,
     p.post_id,
     p._load_id as load_id,
+    l.commit_seq as load_commit_seq,
     p._source_row as source_row,
     p._loaded_at as loaded_at,
     p.source_format,
@@ -38,4 +39,5 @@ select
     p.reach,
     p.withheld_in
 from {{ source('raw_social', 'social_post') }} as p
+inner join {{ source('ops', 'load_run') }} as l on l.load_id = p._load_id
 left join accounts as a on a.platform = p.platform and a.handle_key = lower(ltrim(p.author_handle, '@'))
