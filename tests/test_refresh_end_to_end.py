@@ -74,7 +74,7 @@ def test_refresh_on_postgres_server(server_db, cstrack, query):
     assert f"published {PROJECTS} projects" in done.stdout
     assert_published_catalogues(query, server_db)
     migrations = [v for (v,) in query(server_db, "select version from ops.schema_migration order by 1")]
-    assert migrations == ["0001_schemas", "0002_roles", "0003_crawl", "0004_survey", "0005_social"]
+    assert migrations == ["0001_schemas", "0002_roles", "0003_crawl", "0004_survey", "0005_social", "0006_incremental"]
 
 
 def test_quality_gate_failure_names_expectation_and_keeps_marts(server_db, cstrack, query, tmp_path):

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['country_code', 'project_key']}, {'columns': ['project_key']}]) }}
 -- Countries where a project takes place, from all its source records, as ISO 3166-1 alpha-2 codes;
 -- scope words such as 'global' are not countries.
 select distinct

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['sdg', 'project_key']}, {'columns': ['project_key']}]) }}
 -- SDGs of each project with their relevance: direct or indirect as a source labels them, inferred from
 -- the description otherwise; the strongest relevance when its records disagree.
 select

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['project_key']}]) }}
 -- Every current source record exactly once, with the project it was resolved into and how.
 select
     k.project_key,

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['project_key']}]) }}
 -- EU-Citizen.Science topics of each project: from its sources' categories, or inferred from its text.
 select
     k.project_key,

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['start_year']}]) }}
 -- One row per resolved project. Its attributes come from its most complete source record; counts and
 -- dates summarise all of them.
 with records as (

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['indicator_code', 'geography']}]) }}
 -- Every indicator value of every domain, one row per indicator, period, geography and dimension value.
 -- A domain adds its values through an ephemeral model int_<domain>__indicator_values with these columns.
 {% set domains = ['int_catalogue__indicator_values', 'int_survey__indicator_values', 'int_social__indicator_values'] %}

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['month']}, {'columns': ['project_key']}]) }}
 -- Project x month: activity and engagement of the posts linked to each project; project_key null
 -- gathers the posts linked to no catalogued project.
 select

@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['posted_month']}, {'columns': ['project_key']}]) }}
 -- One row per post. No text and no handle of a private person: authors are pseudonyms, handles only
 -- for project accounts. project_key: the best link to a catalogued project (null when unlinked).
 with best_link as (

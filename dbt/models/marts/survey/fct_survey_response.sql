@@ -1,3 +1,5 @@
+-- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
+{{ config(indexes=[{'columns': ['survey', 'wave', 'construct']}, {'columns': ['country']}]) }}
 -- Long form: one row per pseudonymous respondent, wave and construct (constructs are codebook data,
 -- so a new construct needs no new column).
 select
