@@ -22,4 +22,4 @@ select record_key, sdg, relevance from valid_labels
 union all
 select i.record_key, i.sdg, 'inferred' as relevance
 from {{ ref('int_catalogue__sdg_inferred') }} as i
-where not exists (select 1 from valid_labels as v where v.record_key = i.record_key)
+where i.sdg is not null and not exists (select 1 from valid_labels as v where v.record_key = i.record_key)

@@ -1,13 +1,14 @@
 -- One row per post (platform, post_id): the latest observation (a later load, then a later row of it).
 -- Metrics come from the latest observation that has any, so a listening export without counts does not
 -- erase the counts an API export gave. Engagement = likes + reposts + replies + quotes (null without counts).
-{{ config(materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='fail') }}
+{{ config(materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='sync_all_columns') }}
 -- Incremental: a build folds in only the posts observed by loads committed since the last build
 -- (ops.load_run.commit_seq, see migration 0006), recomputed from all their observations; the other
 -- posts keep their row. `dbt build --full-refresh` recomputes every post.
 with observations as (
     select * from {{ ref('stg_social__posts') }}
-    {% if is_incremental() %}
+    {# a table built before last_commit_seq existed is simply folded again, in full #}
+    {% if is_incremental() and 'last_commit_seq' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
     where (platform, post_id) in (
         select platform, post_id from {{ ref('stg_social__posts') }}
         where load_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})

@@ -9,7 +9,7 @@ with labels as (
 inferred as (
     select i.record_key, i.sdg
     from {{ ref('int_catalogue__sdg_inferred') }} as i
-    where i.record_key in (select record_key from labels)
+    where i.sdg is not null and i.record_key in (select record_key from labels)
 ),
 
 compared as (
