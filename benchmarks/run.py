@@ -516,6 +516,16 @@ def rows_of(results: dict) -> list[tuple]:
         rows.append((f"GX marts gate on {gx['mart_rows']:,} fct_social_post rows, s", gx["marts_gate_seconds"],
                      f"{gx['mart_rows_per_second']:,} rows/s", "", "", None))  # fmt: skip
     dash = (social or {}).get("dashboards")
+    if dash:
+        rows.append((
+            (
+                f"dashboard marts ({dash['mart_posts']:,} posts) built from {dash['raw_posts']:,} raw posts"
+                f" ({dash['generated_in_sql']['copies']} copies of the loaded posts made in SQL; build, gates, publish), s"
+            ),
+            dash["build_seconds"],
+            f"raw gate {dash['gates_seconds'].get('raw_gate')} s, marts gate {dash['gates_seconds'].get('marts_gate')} s",
+            "", "", None,
+        ))  # fmt: skip
     if dash and dash.get("cards"):
         worst = max(dash["cards"], key=lambda c: c["p95_ms"])
         slow = sum(1 for c in dash["cards"] if c["p95_ms"] >= 200)
@@ -564,6 +574,7 @@ def markdown(results: dict) -> str:
         "| measurement | value | baseline | ratio | target | met? |",
         "|---|---|---|---|---|---|",
     ]
+    lines = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]  # no empty note lines
     for name, value, baseline, ratio, target, met in rows_of(results):
         shown = "" if met is None else ("yes" if met else "**no**")
         lines.append(f"| {name} | {value} | {baseline} | {ratio} | {target} | {shown} |")
