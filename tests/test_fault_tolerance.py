@@ -58,16 +58,32 @@ def test_sigkill_during_copy_leaves_no_partial_batch(server_db, query, tmp_path)
 
 
 def test_refresh_survives_a_postgres_restart_through_task_retries(home, query, capsys):
-    """The server goes down just as the DAG starts and comes back 12 seconds later: the first
-    attempt of load_catalogues fails, its retry (10 s later) succeeds, and the counts are exact."""
+    """The server is down when the DAG starts and comes back once a task attempt has failed on it:
+    that task's retry (10 s later) succeeds, the other tasks run, and the counts are exact."""
+    import sqlite3
     import threading
 
     from cstrack import orchestration, warehouse
 
     wh, _ = warehouse.start()
-    orchestration.ensure_metadata_db(orchestration.airflow_env(wh))  # so the DAG starts at once
+    env = orchestration.airflow_env(wh)
+    orchestration.ensure_metadata_db(env)  # so the DAG starts at once
+    metadata = Path(env["AIRFLOW_HOME"]) / "airflow.db"
     warehouse.stop()
-    restart = threading.Timer(12.0, warehouse.start)
+
+    def restart_after_a_failed_attempt():
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                with sqlite3.connect(metadata, timeout=1) as db:
+                    if db.execute("select count(*) from task_instance where state = 'up_for_retry'").fetchone()[0]:
+                        break
+            except sqlite3.Error:
+                pass  # Airflow is writing; look again
+            time.sleep(0.5)
+        warehouse.start()
+
+    restart = threading.Thread(target=restart_after_a_failed_attempt)
     restart.start()
     try:
         orchestration.run_dag("warehouse_refresh", wh)
