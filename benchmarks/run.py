@@ -1,7 +1,7 @@
 """`make bench`: every benchmark of DESIGN.md §12 in one run, each against its baseline measured in the
 same run, written to benchmarks/results/bench.json and bench.md (see benchmarks/README.md).
 
-    .venv/bin/python benchmarks/run.py            # full sizes (about 25 minutes on the 2-core machine)
+    .venv/bin/python benchmarks/run.py            # full sizes (about 45-50 minutes on the shared 2-core machine)
     .venv/bin/python benchmarks/run.py --quick    # small sizes, a few minutes: for development
 
 Scratch databases on the PostgreSQL server of WAREHOUSE_URL (default postgresql://postgres@127.0.0.1:5432),
