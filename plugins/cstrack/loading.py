@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from cstrack import warehouse
+from cstrack.errors import CstrackError
 from cstrack.sources.parsing import file_sha256
 
 PROGRESS_EVERY = 50_000
@@ -153,3 +154,31 @@ def _record_failure(wh, kind, source_system, source_file, content_hash, definiti
             )
     except Exception:  # the original error matters more than the bookkeeping
         pass
+
+
+def definition_for(data_file: Path, definitions_dir: Path) -> Path | None:
+    """The definition (mapping or codebook) whose name starts the file name, the longest first:
+    `citizenscience_gov_2024.csv` -> citizenscience_gov.yml. The platform registry is not one."""
+    for definition in sorted(definitions_dir.glob("*.yml"), key=lambda p: -len(p.stem)):
+        if definition.stem == "platforms":
+            continue
+        if data_file.stem == definition.stem or data_file.stem.startswith(definition.stem + "_"):
+            return definition
+    return None
+
+
+def load_inbox_folder(
+    folder: Path, definitions_dir: Path, suffixes: set[str], load: Callable[[Path, Path], LoadResult], what: str
+) -> list[LoadResult]:
+    """Load every data file of `folder` through the definition named like it; a file already loaded is
+    skipped by `load` itself (content hash), so a daily run loads each new file once."""
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in suffixes) if folder.is_dir() else []
+    results = []
+    for data_file in files:
+        definition = definition_for(data_file, definitions_dir)
+        if definition is None:
+            raise CstrackError(f"{data_file}: no {what} in {definitions_dir} whose name starts the file name")
+        result = load(definition, data_file)
+        print(result.summary(), flush=True)
+        results.append(result)
+    return results

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError
-from cstrack.loading import LoadResult
-from cstrack.sources.catalogue import load_catalogue, mapping_for
+from cstrack.loading import LoadResult, load_inbox_folder
+from cstrack.sources.catalogue import load_catalogue
 
 DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".xlsx"}
 
@@ -17,18 +17,11 @@ def load_catalogue_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | No
     wh = wh or warehouse.current()
     warehouse.migrate(wh)
     folder = (inbox or config.inbox()) / "catalogues"
-    mappings = config.project_dir() / "catalogues"
-    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in DATA_SUFFIXES) if folder.is_dir() else []
-    if not files:
+    results = load_inbox_folder(
+        folder, config.project_dir() / "catalogues", DATA_SUFFIXES, lambda m, f: load_catalogue(m, f, wh), "mapping"
+    )
+    if not results:
         raise CstrackError(f"no catalogue files in {folder}")
-    results = []
-    for data_file in files:
-        mapping = mapping_for(data_file, mappings)
-        if mapping is None:
-            raise CstrackError(f"{data_file}: no mapping in {mappings} whose name starts the file name")
-        result = load_catalogue(mapping, data_file, wh)
-        print(result.summary(), flush=True)
-        results.append(result)
     return results
 
 

@@ -409,15 +409,3 @@ def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, pro
 
 def _json_or_none(value):
     return None if value is None else json.dumps(value)
-
-
-def mapping_for(data_file: Path, mappings_dir: Path) -> Path | None:
-    """The mapping whose `source` prefixes the file name: `citizenscience_gov*.csv` -> citizenscience_gov.yml."""
-    for mapping in sorted(mappings_dir.glob("*.yml"), key=lambda p: -len(p.stem)):
-        if mapping.stem == "platforms":
-            continue
-        if data_file.stem == mapping.stem or data_file.stem.startswith(mapping.stem + "_"):
-            return mapping
-    return None
-
-

@@ -41,8 +41,8 @@ from typing import Any
 import yaml
 
 from cstrack import config, warehouse
-from cstrack.errors import CstrackError, MappingError
-from cstrack.loading import LoadResult, record_load
+from cstrack.errors import MappingError
+from cstrack.loading import LoadResult, load_inbox_folder, record_load
 from cstrack.privacy import pseudonymise
 from cstrack.sources.parsing import PARSERS, is_placeholder, normalise_key
 
@@ -680,14 +680,6 @@ def load_survey(codebook_path: str | Path, data_path: str | Path, wh=None, progr
     )
 
 
-def codebook_for(data_file: Path, codebooks_dir: Path) -> Path | None:
-    """The codebook whose name prefixes the file name: `participants_2021_de*.xlsx` -> participants_2021_de.yml."""
-    for codebook in sorted(codebooks_dir.glob("*.yml"), key=lambda p: -len(p.stem)):
-        if data_file.stem == codebook.stem or data_file.stem.startswith(codebook.stem + "_"):
-            return codebook
-    return None
-
-
 def load_survey_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:
     """Load every file in `<inbox>/surveys/` through the codebook named like it (surveys/<codebook>.yml).
 
@@ -695,15 +687,10 @@ def load_survey_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None 
     """
     wh = wh or warehouse.current()
     warehouse.migrate(wh)
-    folder = (inbox or config.inbox()) / "surveys"
-    codebooks = config.project_dir() / "surveys"
-    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in DATA_SUFFIXES) if folder.is_dir() else []
-    results = []
-    for data_file in files:
-        codebook = codebook_for(data_file, codebooks)
-        if codebook is None:
-            raise CstrackError(f"{data_file}: no codebook in {codebooks} whose name starts the file name")
-        result = load_survey(codebook, data_file, wh)
-        print(result.summary(), flush=True)
-        results.append(result)
-    return results
+    return load_inbox_folder(
+        (inbox or config.inbox()) / "surveys",
+        config.project_dir() / "surveys",
+        DATA_SUFFIXES,
+        lambda codebook, data_file: load_survey(codebook, data_file, wh),
+        "codebook",
+    )
