@@ -19,10 +19,12 @@ import csv
 import hashlib
 import html
 import json
+import multiprocessing
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -279,6 +281,7 @@ UNDETERMINED = {"und", "zxx", "qme", "qht", "qam", "qct", "qst", "art", "mis", "
 _RETWEET_PREFIX = re.compile(r"^RT @\w+: ")
 _NOISE = re.compile(r"https?://\S+|[@#]\w+|^RT\b", re.UNICODE)
 _SDG_TEXT = re.compile(r"(?<!\w)#?(?:SDGs?|ODS|ODD|Global\s*Goals?)[\s#_-]*(\d{1,2})(?!\d)", re.IGNORECASE)
+_SDG_TEXT_WORDS = ("sdg", "ods", "odd", "global")  # every match of _SDG_TEXT contains one, case-folded
 _SDG_TAG = re.compile(r"^(?:sdgs?|ods|odd|globalgoals?)_?(\d{1,2})$")
 _WORD = re.compile(r"\w+")
 _ENDINGS = ("es", "en", "s", "e", "n")  # plural and inflection endings a keyword may carry
@@ -288,6 +291,24 @@ def _forms(keyword: str) -> list[str]:
     """The keyword and its forms with an ending ('bird' also matches 'birds', 'armut' also 'armuten')."""
     return [keyword] + ([keyword + e for e in _ENDINGS] if len(keyword) >= 3 else [])
 
+
+
+@lru_cache(maxsize=1 << 10)
+def _language_code(source_language: str) -> str | None:
+    """The source's language code ('en-GB' -> 'en'), or None when undetermined; a few distinct values: cached."""
+    code = source_language.strip().lower().split("-")[0].split("_")[0]
+    return code if code and code not in UNDETERMINED and re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+# hashtags repeat across posts: normalise each distinct tag once
+_normalised_hashtag = lru_cache(maxsize=1 << 14)(normalise_hashtag)
+
+
+@lru_cache(maxsize=1 << 14)
+def _tag_sdg(tag: str) -> int | None:
+    """The SDG a normalised hashtag names (sdg13, ods5, globalgoals17), else None."""
+    match = _SDG_TAG.match(tag)
+    return int(match.group(1)) if match else None
 
 
 def sdg_keyword_seed() -> Path:
@@ -348,8 +369,8 @@ class Enricher:
         return f"social parser {PARSER_VERSION}; sdg keywords {seed_hash}"
 
     def language(self, source_language, text: str) -> tuple[str | None, bool]:
-        code = source_language.strip().lower().split("-")[0].split("_")[0] if isinstance(source_language, str) else ""
-        if code and code not in UNDETERMINED and re.fullmatch(r"[a-z]{2,3}", code):
+        code = _language_code(source_language) if isinstance(source_language, str) else None
+        if code:
             return code, False
         return self.detect(text), True
 
@@ -381,24 +402,26 @@ class Enricher:
         return self.sentiment_of(_RETWEET_PREFIX.sub("", text))  # a retweet scores as its original (cached)
 
     def sdgs(self, hashtags: list[str], text: str, language: str | None) -> list[int]:
-        found = set()
-        for tag in hashtags:
-            match = _SDG_TAG.match(tag)
-            if match:
-                found.add(int(match.group(1)))
-        if text:
+        found = {sdg for sdg in map(_tag_sdg, hashtags) if sdg is not None}
+        # the regex scans every position; most posts name no goal, which a substring test tells faster
+        # (casefold covers what IGNORECASE matches here, e.g. 'ſ' -> 's')
+        if text and any(word in folded for folded in (text.casefold(),) for word in _SDG_TEXT_WORDS):
             found.update(int(m.group(1)) for m in _SDG_TEXT.finditer(text))
         indexes = [self.keywords[lang] for lang in (language, "*") if lang in self.keywords]
         if text and indexes:
             words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+            present = set(words)
             for single, multi in indexes:
-                for i, word in enumerate(words):
-                    if word in single:
-                        found.update(single[word])
-                    for middle, last_forms, sdgs in multi.get(word, ()):
-                        end = i + 1 + len(middle)
-                        if end < len(words) and tuple(words[i + 1 : end]) == middle and words[end] in last_forms:
-                            found.update(sdgs)
+                # set intersections (in C) instead of a lookup per word: most words are no keyword
+                for word in single.keys() & present:
+                    found.update(single[word])
+                firsts = multi.keys() & present
+                if firsts:  # a multi-word keyword: check the words after each occurrence of its first word
+                    for i, word in enumerate(words):
+                        for middle, last_forms, sdgs in multi.get(word, ()) if word in firsts else ():
+                            end = i + 1 + len(middle)
+                            if end < len(words) and tuple(words[i + 1 : end]) == middle and words[end] in last_forms:
+                                found.update(sdgs)
         return sorted(s for s in found if 1 <= s <= 17)
 
     def row(self, post: dict) -> tuple:
@@ -406,7 +429,7 @@ class Enricher:
         platform = post["platform"]
         text = post.get("text") or ""
         language, detected = self.language(post.get("source_language"), text)
-        hashtags = _unique(normalise_hashtag(t) for t in post.get("hashtags", ()) if isinstance(t, str))
+        hashtags = _unique(_normalised_hashtag(t) for t in post.get("hashtags", ()) if isinstance(t, str))
         mentions = post.get("mentions", ())  # (handle, stable id or None)
         return _check_text((
             post["source_format"], platform, post["post_id"], post["posted_at"], post["kind"],
@@ -764,21 +787,69 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
     raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
 
 
-def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None):
+# Enrichment is most of a load's CPU time and posts are independent: large files are enriched by worker
+# processes while this process parses and COPYs. Below this size a pool's start costs more than it saves.
+PARALLEL_FROM_BYTES = 4 << 20
+WORKERS = 2
+BATCH_POSTS = 500
+# batches in flight at once: enough to keep the workers busy, few enough that memory stays flat
+MAX_PENDING_BATCHES = 2 * WORKERS + 2
+
+
+def _enriched(enricher: Enricher, item: tuple) -> tuple:
+    """One parsed item as record_load's row: enriched values, or None and the reason to quarantine it."""
+    number, post, reason, field, raw_value = item
+    if post is not None:
+        try:
+            return number, enricher.row(post), None, None, None
+        except BadPost as exc:
+            reason, field, raw_value = f"post {number}: {exc}", exc.field, None
+    # reasons quote the input: keep them storable (no NUL, no lone surrogate)
+    return number, None, _snippet(reason or "unreadable"), field, raw_value
+
+
+_worker_enricher: Enricher | None = None
+
+
+def _start_worker(enricher: Enricher) -> None:
+    global _worker_enricher
+    _worker_enricher = enricher
+
+
+def _enrich_batch(items: list[tuple]) -> list[tuple]:
+    return [_enriched(_worker_enricher, item) for item in items]
+
+
+def _in_workers(items: Iterator[tuple], enricher: Enricher, workers: int) -> Iterator[tuple]:
+    """_enriched of every item, computed by `workers` processes, in input order.
+
+    Batches are submitted one by one and at most MAX_PENDING_BATCHES wait (Pool.imap would read the
+    whole input ahead). Forked workers inherit the built enricher: no second import, no second lexicon.
+    """
+    enricher.detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")  # loads langdetect's profiles before the fork
+    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (enricher,)) as pool:
+        pending: deque = deque()
+        while batch := list(islice(items, BATCH_POSTS)):
+            pending.append(pool.apply_async(_enrich_batch, (batch,)))
+            if len(pending) >= MAX_PENDING_BATCHES:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None, workers: int = 0):
     """record_load's rows: (number, raw.social_post values or None, reason, field, raw value).
 
     Nothing is kept per post, so memory stays flat: a post twice in one file loads twice (two observations
-    of the same load; dbt keeps the later row).
+    of the same load; dbt keeps the later row). With `workers` > 0 the same rows, in the same order, are
+    computed by that many worker processes.
     """
-    for number, post, reason, field, raw_value in parse(format, path, unmapped):
-        if post is not None:
-            try:
-                yield number, enricher.row(post), None, None, None
-                continue
-            except BadPost as exc:
-                reason, field, raw_value = f"post {number}: {exc}", exc.field, None
-        # reasons quote the input: keep them storable (no NUL, no lone surrogate)
-        yield number, None, _snippet(reason or "unreadable"), field, raw_value
+    parsed = parse(format, path, unmapped)
+    if workers > 0:
+        yield from _in_workers(parsed, enricher, workers)
+    else:
+        for item in parsed:
+            yield _enriched(enricher, item)
 
 
 def load_social(
@@ -786,13 +857,20 @@ def load_social(
     data_path: str | Path,
     wh: warehouse.Warehouse | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> LoadResult:
-    """Load one export of social posts into raw.social_post; the same content twice is a no-op."""
+    """Load one export of social posts into raw.social_post; the same content twice is a no-op.
+
+    `workers`: processes that enrich the posts; by default WORKERS for files of PARALLEL_FROM_BYTES or more,
+    none (this process) for smaller ones. The loaded rows are the same either way.
+    """
     if format not in FORMATS:
         raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
     data_path = Path(data_path)
     if not data_path.is_file():
         raise CstrackError(f"{data_path}: data file not found")
+    if workers is None:
+        workers = WORKERS if data_path.stat().st_size >= PARALLEL_FROM_BYTES else 0
     enricher = Enricher()
     unmapped: Counter = Counter()
     return record_load(
@@ -802,7 +880,7 @@ def load_social(
         definition_hash=hashlib.sha256(enricher.definition().encode()).hexdigest(),
         table=TABLE,
         columns=COLUMNS,
-        rows=prepared_rows(format, data_path, enricher, unmapped),
+        rows=prepared_rows(format, data_path, enricher, unmapped, workers),
         to_values=lambda values: values,
         column_types=COLUMN_TYPES,
         unmapped=unmapped,
