@@ -1,3 +1,5 @@
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+-- a table with fresh statistics: the reliability and segment models read it several times (self-joins)
 -- Every item of every respondent, scored: reverse-coded items flipped on their scale (min + max - x).
 -- Unanswered items (and quarantined out-of-scale answers) have a null score.
 select
