@@ -47,8 +47,9 @@ def _rss_kb() -> int:
     return 0
 
 
-def child_load(path: str) -> None:
-    """In the subprocess: load one file and print timing and memory as JSON."""
+def child_load(path: str, workers: int | None) -> None:
+    """In the subprocess: load one file and print timing and memory as JSON (the enrichment workers' peak
+    too: they are this process's children, each with its own memory)."""
     from cstrack import warehouse
     from cstrack.sources.social import Enricher, load_social
 
@@ -57,10 +58,12 @@ def child_load(path: str) -> None:
     Enricher().detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")
     baseline = _rss_kb()
     started = time.perf_counter()
-    result = load_social("twitter_v2", path, wh)
+    result = load_social("twitter_v2", path, wh, workers=workers)
     seconds = time.perf_counter() - started
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker's, kB; 0 without workers
     print(json.dumps({"seconds": seconds, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
-                      "load_id": result.load_id, "baseline_rss_kb": baseline, "peak_rss_kb": peak_rss_kb()}))  # fmt: skip
+                      "load_id": result.load_id, "baseline_rss_kb": baseline, "peak_rss_kb": peak_rss_kb(),
+                      "worker_peak_rss_kb": worker_peak}))  # fmt: skip
 
 
 def peak_rss_kb() -> int:
@@ -73,10 +76,11 @@ def peak_rss_kb() -> int:
     return min(maxrss, own) if own else maxrss
 
 
-def run_loader(path: Path, env: dict) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child-load", str(path)], env=env, capture_output=True, text=True, check=False
-    )
+def run_loader(path: Path, env: dict, workers: int | None = None) -> dict:
+    command = [sys.executable, __file__, "--child-load", str(path)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"loader subprocess failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -139,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 10^6)")
     parser.add_argument("--memory-at", default="100000,1000000", help="sizes at which to measure peak memory (<= --posts)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, help="enrichment processes of load_social (default: its own choice by file size)")
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_load:
-        child_load(args.child_load)
+        child_load(args.child_load, args.workers)
         return 0
 
     workdir = Path(tempfile.mkdtemp(prefix="cst-bench-"))
@@ -165,10 +170,11 @@ def main(argv: list[str] | None = None) -> int:
             path = generate_social("twitter_v2", workdir / f"twitter_v2_{size}.jsonl", size, seed=args.seed + size)
             generated = time.perf_counter() - started
             print(f"generated {size} posts ({path.stat().st_size / 1e6:.0f} MB) in {generated:.1f} s", flush=True)
-            load = run_loader(path, env)
+            load = run_loader(path, env, args.workers)
             memory[str(size)] = {"peak_rss_mb": round(load["peak_rss_kb"] / 1024, 1),
                                  "baseline_rss_mb": round(load["baseline_rss_kb"] / 1024, 1),
-                                 "loader_growth_mb": round((load["peak_rss_kb"] - load["baseline_rss_kb"]) / 1024, 1)}  # fmt: skip
+                                 "loader_growth_mb": round((load["peak_rss_kb"] - load["baseline_rss_kb"]) / 1024, 1),
+                                 "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)}  # fmt: skip
             print(f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s, peak RSS {memory[str(size)]}", flush=True)
             if size == args.posts:
                 posts_seconds, posts_rows = raw_posts_copy_seconds(url, path, workdir)
