@@ -134,3 +134,32 @@ def test_missing_column_cli_error_names_mapping_field_column(server_db, query, c
     assert len(lines) == 1, done.stderr
     assert str(mapping) in lines[0] and "field 'url'" in lines[0] and "column 'website'" in lines[0]
     assert query(server_db, "select count(*) from raw.catalogue_record")[0][0] == 0
+
+
+def test_duplicate_ids_are_quarantined_by_the_database(server_db, query, tmp_path):
+    """The second and later rows of an id go to quarantine naming the first row; a row quarantined for
+    another reason is not a first occurrence; read = loaded + quarantined."""
+    mapping = write(tmp_path, "dups.yml", "source: dups\nformat: csv\nid: UID\nfields:\n  title: name\n")
+    data = write(tmp_path, "dups.csv", """\
+        UID,name
+        a,First a
+        b,
+        b,First loaded b
+        a,Second a
+        c,Only c
+        a,Third a
+        it's,Quote
+        it's,Quote again
+        """)
+    result = load_catalogue(mapping, data, server_db)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 4, 4)
+    assert query(server_db, "select source_record_id, _source_row, record->>'title' from raw.catalogue_record order by 2") == [
+        ("a", 1, "First a"), ("b", 3, "First loaded b"), ("c", 5, "Only c"), ("it's", 7, "Quote")]
+    assert query(server_db, "select source_file, source_row, field, reason, raw_value from ops.quarantine order by 2") == [
+        (str(data), 2, "title", "title is empty", None),
+        (str(data), 4, "id", "duplicate id 'a' (first at row 1)", "a"),
+        (str(data), 6, "id", "duplicate id 'a' (first at row 1)", "a"),
+        (str(data), 8, "id", "duplicate id \"it's\" (first at row 7)", "it's"),
+    ]
+    assert query(server_db, "select rows_read, rows_loaded, rows_quarantined from ops.load_run where load_id = %s",
+                 (result.load_id,)) == [(8, 4, 4)]

@@ -53,3 +53,35 @@ def test_any_rows_map_or_fail_clearly(rows):
 @given(st.binary(max_size=300))
 def test_any_bytes_map_or_fail_clearly(noise):
     check(HEADER + noise)
+
+
+RULES_MAPPING = """\
+source: rules
+format: csv
+fields:
+  title: name
+  status: {column: status, map: {ongoing: active, "Ended ": completed, unknown: null}}
+  start_date: {column: start, parse: date}
+  countries: {column: country, split: ",", parse: country}
+  topics: {columns: [main, extra], split: ";"}
+  keywords: {columns: [main, extra]}
+  language: {column: lang, map: {nl: nl, dutch: nl, "-": en}}
+"""
+rules_cell = st.one_of(cell, st.sampled_from(["a;b;a", " ; ", "NL, n/a ,BE", "Dutch ", "Ended", "2019;2020"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({c: rules_cell for c in ("name", "status", "start", "country", "main",
+                                                                 "extra", "lang")}), max_size=6))
+def test_compiled_rules_give_what_the_general_path_gives(rows):
+    """Each rule is compiled (with a per-value cache); the result and the unmapped counts are those of the
+    rule interpreted cell by cell (`_general`), also for a cell seen a second time."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rules.yml"
+        path.write_text(RULES_MAPPING, encoding="utf-8")
+        mapping = Mapping.load(path)
+    compiled, general = RowMapper(mapping), RowMapper(mapping)
+    for row in rows + rows:
+        record, _ = compiled.apply(row)
+        assert record == {rule.name: general._general(rule, row) for rule in mapping.fields}
+    assert compiled.unmapped == general.unmapped

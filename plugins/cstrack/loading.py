@@ -8,11 +8,16 @@ mapping is skipped: loads are idempotent.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+from psycopg import postgres
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from cstrack import warehouse
 from cstrack.errors import CstrackError
@@ -67,6 +72,7 @@ def record_load(
     progress: Callable[[str], None] | None = print_progress,
     after_copy: Callable[..., None] | None = None,
     column_types: tuple[str, ...] | None = None,
+    duplicate_key: str | None = None,
 ) -> LoadResult:
     """Stream `rows` into `table`.
 
@@ -76,7 +82,12 @@ def record_load(
     of `path`; its rows may yield a sixth element, their own `_source` (e.g. the page URL).
     `after_copy(conn, load_id)`, when given, writes companion tables in the same transaction.
     `column_types` (the PostgreSQL types of `columns`), when given, makes the COPY binary: about twice as
-    fast for wide rows, but every value must then be of its column's type.
+    fast for wide rows, but every value must then be of its column's type. A json or jsonb value may then
+    also be given as bytes: JSON the caller has encoded already (json.dumps(...).encode()), sent as it is.
+    `duplicate_key` (a column of `columns`), when given, keeps the first row of each key by `_source_row`
+    and moves the later ones to ops.quarantine (field 'id', "duplicate id 'x' (first at row n)"), all in the
+    database and in this transaction, so the loader keeps no per-row state; the table's unique constraint
+    on the key must be deferrable (it is deferred for this transaction).
     """
     content_hash = content_hash or file_sha256(path)
     source_file = source_file or str(path)
@@ -99,11 +110,16 @@ def record_load(
                     " values (%s, %s, %s, %s, %s, 'running') returning load_id",
                     (kind, source_system, source_file, content_hash, definition_hash),
                 ).fetchone()[0]
-                read = loaded = 0
+                read = loaded = duplicates = 0
                 rejected = []
+                if duplicate_key:
+                    conn.execute("set constraints all deferred")
                 cols = ", ".join(("_load_id", "_source", "_source_row") + columns)
                 binary = " (format binary)" if column_types else ""
-                with conn.cursor().copy(f"copy {table} ({cols}) from stdin{binary}") as copy:
+                cursor = conn.cursor()
+                if column_types:
+                    _register_json_dumpers(cursor)
+                with cursor.copy(f"copy {table} ({cols}) from stdin{binary}") as copy:
                     if column_types:
                         copy.set_types(("bigint", "text", "integer") + tuple(column_types))
                     for number, values, reason, field, raw_value, *row_source in rows:
@@ -116,6 +132,9 @@ def record_load(
                             loaded += 1
                         if progress and read % PROGRESS_EVERY == 0:
                             progress(f"  {source_system}: {read} rows read, {len(rejected)} quarantined")
+                if duplicate_key:
+                    duplicates = _quarantine_duplicates(conn, table, duplicate_key, load_id)
+                    loaded -= duplicates
                 if after_copy is not None:
                     after_copy(conn, load_id)
                 if rejected:
@@ -136,12 +155,71 @@ def record_load(
                     "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
                     " rows_quarantined = %s, finished_at = clock_timestamp(),"
                     " commit_seq = nextval('ops.load_commit_seq') where load_id = %s",
-                    (read, loaded, len(rejected), load_id),
+                    (read, loaded, len(rejected) + duplicates, load_id),
                 )
-                return LoadResult(load_id, kind, source_system, source_file, read, loaded, len(rejected))
+                return LoadResult(load_id, kind, source_system, source_file, read, loaded, len(rejected) + duplicates)
         except Exception as exc:
             _record_failure(wh, kind, source_system, source_file, content_hash, definition_hash, exc)
             raise
+
+
+class _JsonBinaryDumper(Dumper):
+    """json in a binary COPY: bytes are JSON the caller encoded already; anything else goes through json.dumps."""
+
+    format = Format.BINARY
+    oid = postgres.types["json"].oid
+    prefix = b""
+
+    def dump(self, obj):
+        if type(obj) is bytes:
+            return self.prefix + obj
+        return self.prefix + json.dumps(obj).encode()
+
+
+class _JsonbBinaryDumper(_JsonBinaryDumper):
+    oid = postgres.types["jsonb"].oid
+    prefix = b"\x01"  # jsonb's binary format: a version byte, then the JSON text
+
+
+def _register_json_dumpers(cursor) -> None:
+    cursor.adapters.register_dumper(None, _JsonBinaryDumper)
+    cursor.adapters.register_dumper(None, _JsonbBinaryDumper)
+
+
+# Python's repr() of an ordinary id ('x'; "it's" when it holds a single quote), as the reason texts written
+# in Python show ids
+_SQL_REPR = (
+    "case when strpos({k}, '''') = 0 then '''' || {k} || ''''"
+    " when strpos({k}, '\"') = 0 then '\"' || {k} || '\"'"
+    " else '''' || replace({k}, '''', '\\''') || '''' end"
+)
+
+
+def _quarantine_duplicates(conn, table: str, key: str, load_id: int) -> int:
+    """Move the 2nd and later rows of a key in this load (by _source_row) to ops.quarantine; their count.
+    Only keys that occur more than once are ranked, so the cost is one pass over the load's key index."""
+    cursor = conn.execute(
+        f"""
+        with repeated as (
+            select {key} from {table} where _load_id = %(load)s group by {key} having count(*) > 1
+        ), ranked as (
+            select t.ctid as row_ctid, t.{key} as key, t._source_row,
+                   row_number() over w as n, first_value(t._source_row) over w as first_row
+            from {table} as t join repeated using ({key})
+            where t._load_id = %(load)s
+            window w as (partition by t.{key} order by t._source_row, t._source)
+        ), gone as (
+            delete from {table} as t using ranked as r
+            where t._load_id = %(load)s and t.ctid = r.row_ctid and r.n > 1
+            returning t._source, r._source_row, r.key, r.first_row
+        )
+        insert into ops.quarantine (load_id, source_file, source_row, field, reason, raw_value)
+        select %(load)s, _source, _source_row, 'id',
+               'duplicate id ' || {_SQL_REPR.format(k="key")} || ' (first at row ' || first_row || ')', key
+        from gone""",
+        {"load": load_id},
+    )
+    return cursor.rowcount
 
 
 def _record_failure(wh, kind, source_system, source_file, content_hash, definition_hash, exc) -> None:

@@ -194,7 +194,24 @@ class CsvReader(Reader):
         number = 0
         try:
             with self.path.open(encoding=opts["encoding"], newline="") as handle:
-                for number, row in enumerate(csv.DictReader(handle, delimiter=opts["delimiter"]), start=1):
+                # csv.DictReader's records (blank lines skipped, missing cells None, extra cells a list under
+                # None) without its per-row Python overhead
+                lines = csv.reader(handle, delimiter=opts["delimiter"])
+                header = next(lines, None)
+                if header is None:
+                    return
+                width = len(header)
+                for cells in lines:
+                    if not cells:
+                        continue
+                    number += 1
+                    row = dict(zip(header, cells))
+                    if len(cells) != width:
+                        if len(cells) > width:
+                            row[None] = cells[width:]
+                        else:
+                            for name in header[len(cells):]:
+                                row[name] = None
                     yield number, row
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc, f"the data after row {number}") from None
@@ -290,11 +307,22 @@ def open_reader(mapping: Mapping, path: Path) -> Reader:
 
 
 class RowMapper:
-    """Turns one source row into canonical fields; counts values that `map`/`parse` do not cover."""
+    """Turns one source row into canonical fields; counts values that `map`/`parse` do not cover.
+
+    Each rule is compiled once into a function of the row. A cell of a rule that maps, parses or splits
+    is converted once per distinct value (statuses, scopes, dates and topic lists repeat row after row):
+    a bounded cache per rule keeps the result and the unmapped values to count again on each hit.
+    """
+
+    CACHE_ENTRIES = 4096  # per rule; after that, further distinct values are converted without caching
+    CACHE_MAX_CHARS = 200  # longer cells (descriptions) rarely repeat
 
     def __init__(self, mapping: Mapping):
         self.mapping = mapping
         self.unmapped: Counter[tuple[str, str]] = Counter()
+        self._steps = [(rule.name, rule.pii, self._compile(rule)) for rule in mapping.fields]
+
+    # --- the general path: any cell (JSON lists, numbers, nested values) --------------------------------
 
     def _cells(self, rule: FieldRule, row: dict) -> list:
         if rule.column:
@@ -328,6 +356,12 @@ class RowMapper:
                 return None
         return value
 
+    def _general(self, rule: FieldRule, row: dict):
+        converted = [self._convert(rule, v) for v in self._cells(rule, row)]
+        converted = list(dict.fromkeys(c for c in converted if c is not None and not is_placeholder(c)))
+        many = bool(rule.columns or rule.split) or any(isinstance(c, list) for c in converted)
+        return converted if many else (converted[0] if converted else None)
+
     def _matching(self, rule: FieldRule, row: dict) -> list[dict]:
         """columns_matching: one {tag, value} per matched column with a value (`values` maps the cells)."""
         tags = []
@@ -346,24 +380,107 @@ class RowMapper:
                 tags.append({"tag": tag, "value": rule.values[cell]})
         return tags
 
+    # --- compiled rules: the same results as `_general` for text cells, the common case ------------------
+
+    def _text_cell(self, rule: FieldRule):
+        """A function of one text cell: (converted values, unmapped keys, whether a value is a list), as
+        `_cells` + `_convert` give them for that cell; cached per distinct cell (bounded)."""
+        name, split, value_map = rule.name, rule.split, rule.map
+        parser = PARSERS[rule.parse] if rule.parse else None
+
+        def convert(cell: str):
+            out, missed = [], []
+            for part in cell.split(split) if split else (cell,):
+                if is_placeholder(part):
+                    continue
+                part = part.strip()
+                if value_map is not None:
+                    key = normalise_key(part)
+                    if key in value_map:
+                        part = value_map[key]
+                    else:
+                        missed.append((name, part))
+                elif parser is not None:
+                    try:
+                        part = parser(part)
+                    except ValueError:
+                        missed.append((name, part))
+                        continue
+                if part is None or is_placeholder(part):
+                    continue
+                out.append(part)
+            return tuple(out), tuple(missed), any(isinstance(v, list) for v in out)
+
+        cache: dict[str, tuple] = {}
+        limit, max_chars = self.CACHE_ENTRIES, self.CACHE_MAX_CHARS
+
+        def cached(cell: str):
+            hit = cache.get(cell)
+            if hit is None:
+                hit = convert(cell)
+                if len(cache) < limit and len(cell) <= max_chars:
+                    cache[cell] = hit
+            return hit
+
+        return cached
+
+    def _compile(self, rule: FieldRule):
+        if rule.kind == "value":
+            constant = rule.value
+            return lambda row: constant
+        if rule.kind == "columns_matching":
+            return lambda row: self._matching(rule, row)
+        general, unmapped = self._general, self.unmapped
+        columns = [rule.column] if rule.column else list(rule.columns)
+        if not (rule.columns or rule.split or rule.map is not None or rule.parse):
+            column = columns[0]
+
+            def plain(row: dict):  # one column as it is: the cell, stripped, unless a placeholder
+                cell = row[column] if column in row else _lookup(row, column)
+                if type(cell) is str:
+                    return None if is_placeholder(cell) else cell.strip()
+                return general(rule, row)
+
+            return plain
+        text_cell = self._text_cell(rule)
+        if not (rule.columns or rule.split):
+            column = columns[0]
+
+            def single(row: dict):  # one column, one value: mapped or parsed
+                cell = row[column] if column in row else _lookup(row, column)
+                if type(cell) is not str:
+                    return general(rule, row)
+                out, missed, has_list = text_cell(cell)
+                if has_list:  # a map to lists: the general path decides the shape
+                    return general(rule, row)
+                for key in missed:
+                    unmapped[key] += 1
+                return out[0] if out else None
+
+            return single
+
+        def many(row: dict):  # several columns or a split: a list without repeats
+            hits = []
+            for column in columns:
+                cell = row[column] if column in row else _lookup(row, column)
+                if type(cell) is str:
+                    hits.append(text_cell(cell))
+                elif cell is not None:
+                    return general(rule, row)
+            values: list = []
+            for out, missed, _ in hits:
+                values.extend(out)
+                for key in missed:
+                    unmapped[key] += 1
+            return list(dict.fromkeys(values))
+
+        return many
+
     def apply(self, row: dict) -> tuple[dict, dict]:
         record, pii = {}, {}
-        for rule in self.mapping.fields:
-            if rule.kind == "value":
-                value = rule.value
-            elif rule.kind == "columns_matching":
-                value = self._matching(rule, row)
-            else:
-                converted = [self._convert(rule, v) for v in self._cells(rule, row)]
-                converted = list(dict.fromkeys(c for c in converted if c is not None and not is_placeholder(c)))
-                many = bool(rule.columns or rule.split) or any(isinstance(c, list) for c in converted)
-                value = converted if many else (converted[0] if converted else None)
-            (pii if rule.pii else record)[rule.name] = value
+        for name, is_pii, step in self._steps:
+            (pii if is_pii else record)[name] = step(row)
         return record, pii
-
-
-def _jsonable(row: dict) -> dict:
-    return json.loads(json.dumps(row, default=str))
 
 
 def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, progress=None) -> LoadResult:
@@ -373,23 +490,22 @@ def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, pro
     reader = open_reader(mapping, data_path)
     mapper = RowMapper(mapping)
 
+    source, dumps = mapping.source, json.dumps
+
     def rows():
-        seen: dict[str, int] = {}
+        # duplicate ids are left to the database (record_load's duplicate_key): no per-id state here
         for number, row in reader.rows():
             record, pii = mapper.apply(row)
             record_id = str(number) if not mapping.id_column else _lookup(row, mapping.id_column)
             if is_placeholder(record_id):
                 yield number, None, f"the id column '{mapping.id_column}' is empty", mapping.id_column, None
-            elif str(record_id).strip() in seen:
-                record_id = str(record_id).strip()
-                yield number, None, f"duplicate id {record_id!r} (first at row {seen[record_id]})", "id", record_id
             elif not record.get("title"):
                 yield number, None, "title is empty", "title", None
             else:
-                record_id = str(record_id).strip()
-                seen[record_id] = number
-                source_row = row if mapping.format == "csv" else _jsonable(row)  # CSV cells are str already
-                yield number, (record_id, record, pii or None, source_row), None, None, None
+                # JSON encoded here, sent as it is by the binary COPY (see record_load)
+                source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
+                yield number, (source, str(record_id).strip(), dumps(record).encode(),
+                               dumps(pii).encode() if pii else None, source_row.encode()), None, None, None
 
     return record_load(
         kind="catalogue",
@@ -399,13 +515,11 @@ def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, pro
         table="raw.catalogue_record",
         columns=("source_system", "source_record_id", "record", "pii", "source_data"),
         rows=rows(),
-        to_values=lambda values: (mapping.source, values[0], json.dumps(values[1]), _json_or_none(values[2]), json.dumps(values[3])),
+        to_values=lambda values: values,
+        column_types=("text", "text", "jsonb", "jsonb", "json"),  # binary COPY
+        duplicate_key="source_record_id",
         unmapped=mapper.unmapped,
         snapshot=True,
         wh=wh,
         progress=progress,
     )
-
-
-def _json_or_none(value):
-    return None if value is None else json.dumps(value)
