@@ -57,13 +57,19 @@ def child_load(path: str, workers: int | None) -> None:
     # imports, VADER's lexicon and langdetect's profiles (~90 MB, loaded on first use) before the baseline
     Enricher().detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")
     baseline = _rss_kb()
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _cpu_seconds()
     result = load_social("twitter_v2", path, wh, workers=workers)
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before  # CPU of this process and its workers: steadier than seconds on a busy machine
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker's, kB; 0 without workers
     print(json.dumps({"seconds": seconds, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
                       "load_id": result.load_id, "baseline_rss_kb": baseline, "peak_rss_kb": peak_rss_kb(),
-                      "worker_peak_rss_kb": worker_peak}))  # fmt: skip
+                      "worker_peak_rss_kb": worker_peak, "cpu_seconds": cpu}))  # fmt: skip
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def peak_rss_kb() -> int:
@@ -175,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "baseline_rss_mb": round(load["baseline_rss_kb"] / 1024, 1),
                                  "loader_growth_mb": round((load["peak_rss_kb"] - load["baseline_rss_kb"]) / 1024, 1),
                                  "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)}  # fmt: skip
-            print(f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s, peak RSS {memory[str(size)]}", flush=True)
+            print(f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s ({load['cpu_seconds']:.1f} s CPU), peak RSS {memory[str(size)]}", flush=True)
             if size == args.posts:
                 posts_seconds, posts_rows = raw_posts_copy_seconds(url, path, workdir)
                 print(f"raw COPY of the same {posts_rows} posts as JSON: {posts_seconds:.1f} s", flush=True)
@@ -188,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                     "rows_quarantined": load["rows_read"] - load["rows_loaded"],
                     "loader_seconds": round(load["seconds"], 2),
                     "loader_posts_per_second": round(load["rows_read"] / load["seconds"]),
+                    "loader_cpu_seconds": round(load["cpu_seconds"], 2),
                     "raw_copy_posts_json_seconds": round(posts_seconds, 2),
                     "raw_copy_posts_json_per_second": round(posts_rows / posts_seconds),
                     "copy_output_rows_seconds": round(copy_seconds, 2),

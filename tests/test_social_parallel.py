@@ -35,7 +35,7 @@ def posts_with_bad_records(format: str, folder: Path, posts: int) -> Path:
 
 def test_workers_give_the_sequential_rows_in_order(tmp_path, monkeypatch):
     monkeypatch.setenv("CSTRACK_PSEUDONYM_KEY", "k-parallel")
-    # small batches: many of them, more than MAX_PENDING_BATCHES in flight at once
+    # small batches: many of them, more than may wait at once
     monkeypatch.setattr(social, "BATCH_POSTS", 37)
     for format in social.FORMATS:
         path = posts_with_bad_records(format, tmp_path, 1200)

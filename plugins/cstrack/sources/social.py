@@ -20,13 +20,14 @@ import hashlib
 import html
 import json
 import multiprocessing
+import os
 import re
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from itertools import islice
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -790,10 +791,9 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
 # Enrichment is most of a load's CPU time and posts are independent: large files are enriched by worker
 # processes while this process parses and COPYs. Below this size a pool's start costs more than it saves.
 PARALLEL_FROM_BYTES = 4 << 20
-WORKERS = 2
+# one per core (this process's own parsing and COPY share them); on one core a pool only adds its overhead
+WORKERS = min(4, os.cpu_count() or 1)
 BATCH_POSTS = 500
-# batches in flight at once: enough to keep the workers busy, few enough that memory stays flat
-MAX_PENDING_BATCHES = 2 * WORKERS + 2
 
 
 def _enriched(enricher: Enricher, item: tuple) -> tuple:
@@ -823,15 +823,17 @@ def _enrich_batch(items: list[tuple]) -> list[tuple]:
 def _in_workers(items: Iterator[tuple], enricher: Enricher, workers: int) -> Iterator[tuple]:
     """_enriched of every item, computed by `workers` processes, in input order.
 
-    Batches are submitted one by one and at most MAX_PENDING_BATCHES wait (Pool.imap would read the
-    whole input ahead). Forked workers inherit the built enricher: no second import, no second lexicon.
+    Batches are submitted one by one and only a few wait at a time, so memory stays flat (Pool.imap would
+    read the whole input ahead). Forked workers inherit the built enricher: no second import, no second lexicon.
     """
-    enricher.detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")  # loads langdetect's profiles before the fork
+    max_pending = 2 * workers + 2  # enough to keep every worker busy
+    # load langdetect's profiles once, before the fork, rather than in every worker
+    enricher.detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")
     with multiprocessing.get_context("fork").Pool(workers, _start_worker, (enricher,)) as pool:
         pending: deque = deque()
         while batch := list(islice(items, BATCH_POSTS)):
             pending.append(pool.apply_async(_enrich_batch, (batch,)))
-            if len(pending) >= MAX_PENDING_BATCHES:
+            if len(pending) >= max_pending:
                 yield from pending.popleft().get()
         while pending:
             yield from pending.popleft().get()
@@ -870,7 +872,9 @@ def load_social(
     if not data_path.is_file():
         raise CstrackError(f"{data_path}: data file not found")
     if workers is None:
-        workers = WORKERS if data_path.stat().st_size >= PARALLEL_FROM_BYTES else 0
+        workers = WORKERS if WORKERS > 1 and data_path.stat().st_size >= PARALLEL_FROM_BYTES else 0
+    if multiprocessing.current_process().daemon:
+        workers = 0  # a daemonic process (e.g. some Celery task runners) may not start processes
     enricher = Enricher()
     unmapped: Counter = Counter()
     return record_load(
