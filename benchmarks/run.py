@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -118,9 +119,10 @@ def child_catalogue_load(path: str) -> None:
     started = time.perf_counter()
     result = load_catalogue(bench_catalogue.MAPPING, Path(path), wh, progress=None)
     seconds = time.perf_counter() - started
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest mapping worker's, kB
     print(json.dumps({"seconds": seconds, "rows_read": result.rows_read, "rows_loaded": result.rows_loaded,
                       "load_id": result.load_id, "baseline_rss_kb": baseline,
-                      "peak_rss_kb": bench_social.peak_rss_kb()}))  # fmt: skip
+                      "peak_rss_kb": bench_social.peak_rss_kb(), "worker_peak_rss_kb": worker_peak}))  # fmt: skip
 
 
 def run_child_catalogue(path: Path) -> dict:
@@ -160,7 +162,8 @@ def catalogue_load(rows: int, workdir: Path, baselines: bool = False) -> dict:
         bench_catalogue.write_input(data, rows)
         load = run_child_catalogue(data)
         assert load["rows_read"] == rows, load
-        out = {"rows": rows, "loader_seconds": round(load["seconds"], 2), "memory": memory(load)}
+        out = {"rows": rows, "loader_seconds": round(load["seconds"], 2),
+               "memory": {**memory(load), "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)}}
         if baselines:
             copy_seconds = bench_catalogue.copy_baseline(wh.conninfo, data)
             twin_seconds = bench_catalogue.copy_same_rows(wh.conninfo, load["load_id"])

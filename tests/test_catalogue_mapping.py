@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import textwrap
 from pathlib import Path
 
@@ -163,3 +164,33 @@ def test_duplicate_ids_are_quarantined_by_the_database(server_db, query, tmp_pat
     ]
     assert query(server_db, "select rows_read, rows_loaded, rows_quarantined from ops.load_run where load_id = %s",
                  (result.load_id,)) == [(8, 4, 4)]
+
+
+def test_worker_processes_load_what_one_process_maps(server_db, query, tmp_path, monkeypatch):
+    """A large CSV export is mapped by worker processes in batches: the same rows, quarantine and unmapped
+    counts as mapping it here, row by row."""
+    from cstrack.sources import catalogue
+
+    monkeypatch.setattr(catalogue, "BATCH_ROWS", 7)  # many batches from a small file (inherited by the fork)
+    mapping_path = MAPPINGS / "citizenscience_gov.yml"
+    with (SAMPLE / "citizenscience_gov.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    data = tmp_path / "citizenscience_gov.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows + rows[1:40])  # rows 1..39 again: their ids are duplicates
+    result = load_catalogue(mapping_path, data, server_db, workers=2)
+
+    mapping = Mapping.load(mapping_path)
+    mapper = RowMapper(mapping)
+    expected, first = {}, {}
+    for number, row in open_reader(mapping, data).rows():
+        record, pii = mapper.apply(row)
+        if record.get("title") and row["cartodb_id"].strip() not in first:
+            first[row["cartodb_id"].strip()] = number
+            expected[number] = (row["cartodb_id"].strip(), record, pii or None, row)
+    loaded = query(server_db, "select _source_row, source_record_id, record, pii, source_data from raw.catalogue_record")
+    assert {r[0]: tuple(r[1:]) for r in loaded} == expected
+    assert (result.rows_read, result.rows_loaded) == (number, len(expected))
+    assert result.rows_quarantined == number - len(expected) >= 39
+    unmapped = dict(((f, v), n) for f, v, n in query(server_db, "select field, value, n from ops.unmapped_values"))
+    assert unmapped == dict(mapper.unmapped)

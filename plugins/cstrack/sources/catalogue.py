@@ -12,7 +12,10 @@ import abc
 import csv
 import hashlib
 import json
+import multiprocessing
+import queue
 import re
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from cstrack.errors import MappingError
+from cstrack.errors import CstrackError, MappingError
 from cstrack.loading import LoadResult, record_load
 from cstrack.sources.parsing import PARSERS, is_placeholder, normalise_key
 
@@ -189,7 +192,9 @@ class CsvReader(Reader):
     def _decode_error(self, exc: UnicodeDecodeError, where: str) -> MappingError:
         return MappingError(f"{self.path}: not valid {self.mapping.csv_options['encoding']} in {where}: {exc.reason}")
 
-    def rows(self):
+    def rows(self, select=None):
+        """`select(number)`, when given, picks the rows to build (the others are only counted): a worker
+        process maps its share of the file."""
         opts = self.mapping.csv_options
         number = 0
         try:
@@ -205,6 +210,8 @@ class CsvReader(Reader):
                     if not cells:
                         continue
                     number += 1
+                    if select is not None and not select(number):
+                        continue
                     row = dict(zip(header, cells))
                     if len(cells) != width:
                         if len(cells) > width:
@@ -483,30 +490,121 @@ class RowMapper:
         return record, pii
 
 
-def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, progress=None) -> LoadResult:
-    """Load one catalogue export through its mapping; a second load of the same content is a no-op."""
+def _mapped_rows(mapping: Mapping, reader: Reader, mapper: RowMapper, select=None) -> Iterator[tuple]:
+    """record_load's rows: (number, values or None, reason, field, raw value). Nothing is kept per row:
+    duplicate ids are left to the database (record_load's duplicate_key)."""
+    source, dumps, id_column = mapping.source, json.dumps, mapping.id_column
+    for number, row in reader.rows(select) if select is not None else reader.rows():
+        record, pii = mapper.apply(row)
+        record_id = str(number) if not id_column else _lookup(row, id_column)
+        if is_placeholder(record_id):
+            yield number, None, f"the id column '{id_column}' is empty", id_column, None
+        elif not record.get("title"):
+            yield number, None, "title is empty", "title", None
+        else:
+            # JSON encoded here, sent as it is by the binary COPY (see record_load)
+            source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
+            yield number, (source, str(record_id).strip(), dumps(record).encode(),
+                           dumps(pii).encode() if pii else None, source_row.encode()), None, None, None
+
+
+# Mapping is most of a load's CPU time and rows are independent: a large CSV export is mapped by worker
+# processes, each reading the file and mapping every WORKERS-th batch of rows, while this process COPYs.
+# Below this size the workers' start costs more than they save.
+PARALLEL_FROM_BYTES = 8 << 20
+WORKERS = 2
+BATCH_ROWS = 1000
+PENDING_BATCHES = 2  # per worker: memory stays flat whatever the file's size
+
+
+def _map_worker(mapping_path: str, data_path: str, worker: int, workers: int, out) -> None:
+    """In a worker process: map rows of batches worker, worker + workers, ... and put each batch (a list of
+    rows) on `out`, then ("done", unmapped counts); ("error", message) if the file cannot be read."""
+    try:
+        mapping = Mapping.load(mapping_path)
+        mapper = RowMapper(mapping)
+        reader = open_reader(mapping, Path(data_path))
+        batch: list = []
+        for item in _mapped_rows(mapping, reader, mapper, lambda n: (n - 1) // BATCH_ROWS % workers == worker):
+            batch.append(item)
+            if item[0] % BATCH_ROWS == 0:  # the last row of its batch
+                out.put(batch)
+                batch = []
+        if batch:
+            out.put(batch)
+        out.put(("done", dict(mapper.unmapped)))
+    except MappingError as exc:
+        out.put(("error", str(exc)))
+    except BaseException:  # noqa: BLE001 - reported to the loading process, which raises it
+        out.put(("crash", traceback.format_exc()))
+
+
+def _in_workers(mapping: Mapping, data_path: Path, workers: int, unmapped: Counter) -> Iterator[tuple]:
+    """_mapped_rows of the whole file, computed by `workers` processes, in file order; their unmapped counts
+    are added to `unmapped` at the end."""
+    context = multiprocessing.get_context("fork")
+    queues = [context.Queue(PENDING_BATCHES) for _ in range(workers)]
+    processes = [
+        context.Process(target=_map_worker, args=(str(mapping.path), str(data_path), k, workers, queues[k]), daemon=True)
+        for k in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def receive(k: int):
+        while True:
+            try:
+                return queues[k].get(timeout=1)
+            except queue.Empty:
+                if not processes[k].is_alive() and queues[k].empty():
+                    raise MappingError(f"{data_path}: a mapping worker stopped (exit code {processes[k].exitcode})") from None
+
+    try:
+        done = 0
+        batch_number = 0
+        while done < workers:
+            item = receive(batch_number % workers)
+            batch_number += 1
+            if isinstance(item, list):
+                yield from item
+                continue
+            kind, payload = item
+            if kind == "error":
+                raise MappingError(payload)
+            if kind == "crash":
+                raise CstrackError(f"{data_path}: a mapping worker failed:\n{payload}")
+            unmapped.update(payload)
+            done += 1  # no batch after this one: the other workers' next item is their "done" too
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
+def load_catalogue(
+    mapping_path: str | Path, data_path: str | Path, wh=None, progress=None, workers: int | None = None
+) -> LoadResult:
+    """Load one catalogue export through its mapping; a second load of the same content is a no-op.
+
+    `workers`: processes that map the rows of a CSV export; by default WORKERS for files of
+    PARALLEL_FROM_BYTES or more, none (this process) for smaller ones and other formats. The loaded rows are
+    the same either way.
+    """
     mapping = Mapping.load(mapping_path)
     data_path = Path(data_path)
-    reader = open_reader(mapping, data_path)
-    mapper = RowMapper(mapping)
-
-    source, dumps = mapping.source, json.dumps
-
-    def rows():
-        # duplicate ids are left to the database (record_load's duplicate_key): no per-id state here
-        for number, row in reader.rows():
-            record, pii = mapper.apply(row)
-            record_id = str(number) if not mapping.id_column else _lookup(row, mapping.id_column)
-            if is_placeholder(record_id):
-                yield number, None, f"the id column '{mapping.id_column}' is empty", mapping.id_column, None
-            elif not record.get("title"):
-                yield number, None, "title is empty", "title", None
-            else:
-                # JSON encoded here, sent as it is by the binary COPY (see record_load)
-                source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
-                yield number, (source, str(record_id).strip(), dumps(record).encode(),
-                               dumps(pii).encode() if pii else None, source_row.encode()), None, None, None
-
+    reader = open_reader(mapping, data_path)  # fails here, before anything loads, on a column not found
+    if workers is None:
+        workers = WORKERS if mapping.format == "csv" and data_path.stat().st_size >= PARALLEL_FROM_BYTES else 0
+    if mapping.format != "csv" or multiprocessing.current_process().daemon:  # a daemon may not start processes
+        workers = 0
+    unmapped: Counter = Counter()
+    if workers > 0:
+        rows = _in_workers(mapping, data_path, workers, unmapped)
+    else:
+        mapper = RowMapper(mapping)
+        unmapped = mapper.unmapped
+        rows = _mapped_rows(mapping, reader, mapper)
     return record_load(
         kind="catalogue",
         source_system=mapping.source,
@@ -514,11 +612,11 @@ def load_catalogue(mapping_path: str | Path, data_path: str | Path, wh=None, pro
         definition_hash=mapping.sha256,
         table="raw.catalogue_record",
         columns=("source_system", "source_record_id", "record", "pii", "source_data"),
-        rows=rows(),
+        rows=rows,
         to_values=lambda values: values,
         column_types=("text", "text", "jsonb", "jsonb", "json"),  # binary COPY
         duplicate_key="source_record_id",
-        unmapped=mapper.unmapped,
+        unmapped=unmapped,
         snapshot=True,
         wh=wh,
         progress=progress,
