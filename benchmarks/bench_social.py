@@ -58,7 +58,7 @@ def child_load(path: str, workers: int | None) -> None:
     Enricher().detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")
     baseline = _rss_kb()
     started, cpu_before = time.perf_counter(), _cpu_seconds()
-    result = load_social("twitter_v2", path, wh, workers=workers)
+    result = load_social("twitter_v2", path, wh, **({} if workers is None else {"workers": workers}))
     seconds = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_before  # CPU of this process and its workers: steadier than seconds on a busy machine
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker's, kB; 0 without workers

@@ -49,17 +49,28 @@ def test_workers_give_the_sequential_rows_in_order(tmp_path, monkeypatch):
 
 def test_a_parallel_load_reconciles_and_writes_the_sequential_rows(server_db, query, tmp_path, monkeypatch):
     monkeypatch.setenv("CSTRACK_PSEUDONYM_KEY", "k-parallel")
-    monkeypatch.setattr(social, "PARALLEL_FROM_BYTES", 1)  # the automatic choice: workers for this file
     monkeypatch.setattr(social, "BATCH_POSTS", 100)
     path = posts_with_bad_records("twitter_v2", tmp_path, 2000)
     expected = list(social.prepared_rows("twitter_v2", path, social.Enricher()))
     good = [(number, values) for number, values, *_ in expected if values is not None]
     bad = [(number, reason) for number, values, reason, *_ in expected if values is None]
 
-    result = social.load_social("twitter_v2", path, server_db)
+    result = social.load_social("twitter_v2", path, server_db, workers=2)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (len(expected), len(good), len(bad))
     columns = ", ".join(social.COLUMNS)
     rows = query(server_db, f"select _source_row, {columns} from raw.social_post order by _source_row")
     assert rows == [(number, *values) for number, values in good]
     assert query(server_db, "select source_row, reason from ops.quarantine order by source_row") == bad
     assert any("invalid UTF-8" in reason for _, reason in bad)  # the worker's quarantine reached ops.quarantine
+
+
+def test_workers_by_default_only_for_large_files_on_idle_cores(monkeypatch):
+    monkeypatch.setattr(social, "WORKERS", 2)
+    monkeypatch.setattr(social.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    assert social._default_workers(social.PARALLEL_FROM_BYTES) == 2
+    assert social._default_workers(social.PARALLEL_FROM_BYTES - 1) == 0  # a pool's start costs more than it saves
+    monkeypatch.setattr(social.os, "getloadavg", lambda: (2.5, 2.0, 2.0))
+    assert social._default_workers(social.PARALLEL_FROM_BYTES) == 0  # both cores busy already
+    monkeypatch.setattr(social, "WORKERS", 1)
+    monkeypatch.setattr(social.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert social._default_workers(social.PARALLEL_FROM_BYTES) == 0
