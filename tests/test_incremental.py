@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cstrack import pipeline, publish
+import pytest
+from cstrack import pipeline, publish, warehouse
 from cstrack.sources.social import load_social
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "social" / "twitter_v2_citizen_science_2024.jsonl"
@@ -20,12 +21,33 @@ def fact(query, wh) -> list[tuple]:
     return query(wh, f"select {STABLE} from marts.fct_social_post order by post_key")
 
 
-def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path):
+def marts_checksums(query, wh, schema: str = "marts") -> dict[str, str]:
+    """Every table of `schema` but refresh_info and the ops marts (they record the builds themselves),
+    without the load times, which differ between any two runs."""
+    tables = [t for (t,) in query(wh, "select table_name from information_schema.tables where table_schema = %s"
+                                      " and table_type = 'BASE TABLE' order by 1", (schema,))]  # fmt: skip
+    sums = {}
+    for table in tables:
+        if table == "refresh_info" or table.startswith("ops_"):
+            continue
+        columns = [c for (c,) in query(wh, "select column_name from information_schema.columns where table_schema = %s"
+                                           " and table_name = %s and column_name not in ('first_loaded_at',"
+                                           " 'last_loaded_at', 'last_commit_seq') order by 1", (schema, table))]  # fmt: skip
+        row = f"({', '.join(columns)})"
+        sums[table] = query(wh, f"select count(*), md5(coalesce(string_agg({row}::text, '|' order by {row}::text), ''))"
+                                f" from {schema}.{table}")[0]  # fmt: skip
+    return sums
+
+
+def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, capsys):
     pipeline.load_catalogue_inbox(server_db)  # projects, so that posts link
     load_social("twitter_v2", SAMPLE, server_db)
     publish.build(server_db)
+    assert "build plan: full build (no previous build state" in capsys.readouterr().out
     before = {row[0]: row for row in fact(query, server_db)}
     (first_seq,) = query(server_db, "select max(last_commit_seq) from intermediate.int_social__posts")[0]
+    # the publish left marts_build equal to the published marts, for the next build to start from
+    assert marts_checksums(query, server_db, "marts_build") == marts_checksums(query, server_db)
 
     # a later API page: the first page's posts again with more likes, and two new posts
     page = json.loads(SAMPLE.read_text(encoding="utf-8").splitlines()[0])
@@ -36,8 +58,11 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path):
     later = tmp_path / "twitter_v2_later.jsonl"
     later.write_text(json.dumps(page) + "\n", encoding="utf-8")
     load_social("twitter_v2", later, server_db)
+    (results_before,) = query(server_db, "select max(result_id) from ops.quality_result")[0]
     publish.build(server_db)
+    assert "build plan: incremental build (incremental: new loads of social)" in capsys.readouterr().out
     incremental = fact(query, server_db)
+    incremental_marts = marts_checksums(query, server_db)
 
     refolded = query(
         server_db, "select count(*) from intermediate.int_social__posts where last_commit_seq > %s", (first_seq,)
@@ -46,9 +71,54 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path):
     assert len(incremental) == len(before) + 2
     changed = [row for row in incremental if row[0] in before and row != before[row[0]]]
     assert len(changed) == len(page["data"]) - 2 and all(row[-1] == 2 for row in changed)  # two observations
+    # the gates looked at what the build rebuilt: the social marts, not the catalogue's
+    suites = {s for (s,) in query(server_db, "select suite from ops.quality_result where result_id > %s", (results_before,))}
+    assert {"raw.social_post", "marts.fct_social_post", "marts.agg_social_posts_monthly", "marts.fct_indicator_value"} <= suites
+    assert "marts.dim_project" not in suites
+    assert marts_checksums(query, server_db, "marts_build") == incremental_marts
 
     publish.build(server_db, full_refresh=True)
+    assert "build plan: full build (full refresh asked for)" in capsys.readouterr().out
     assert fact(query, server_db) == incremental
+    assert marts_checksums(query, server_db) == incremental_marts  # aggregates and indicators too
+
+
+def test_a_failed_build_leaves_no_state_and_the_next_build_is_full(server_db, query, capsys):
+    pipeline.load_catalogue_inbox(server_db)
+    publish.build(server_db)
+    with warehouse.connect(server_db) as conn:  # what a build that fails after dbt started leaves behind
+        conn.execute("drop table marts_build.refresh_info")
+    capsys.readouterr()
+    publish.build(server_db)
+    assert "build plan: full build (no previous build state in marts_build)" in capsys.readouterr().out
+
+
+STATE = {"fingerprint": "f", "commit_seq": {"catalogue": 3, "survey": 5, "social": 9}}
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "full_refresh", "full", "selected"),
+    [
+        (None, STATE, False, True, None),
+        (STATE, STATE, True, True, None),
+        (STATE, {**STATE, "fingerprint": "g"}, False, True, None),  # models or migrations changed
+        (STATE, {**STATE, "commit_seq": {**STATE["commit_seq"], "catalogue": 12}}, False, True, None),
+        (STATE, {**STATE, "commit_seq": {**STATE["commit_seq"], "social": 12}}, False, False, ["source:raw_social+"]),
+        (STATE, {**STATE, "commit_seq": {"catalogue": 3, "survey": 11, "social": 12}}, False, False,
+         ["source:raw_survey+", "source:raw_social+"]),
+        (STATE, STATE, False, False, []),  # nothing new: the operations marts and the indicators only
+    ],
+)
+def test_build_plan(previous, current, full_refresh, full, selected):
+    plan = publish.plan_build(previous, current, full_refresh)
+    assert plan.full is full
+    args = plan.dbt_args()
+    if full:
+        assert args == ["build", "--full-refresh"]
+    else:
+        assert plan.since_commit_seq == 9  # the newest load the build schema holds
+        assert args[:2] == ["build", "--select"] and args[2:2 + len(selected)] == selected
+        assert args[2 + len(selected):] == [*publish.ALWAYS_SELECTED, "--exclude-resource-type", "unit_test"]
 
 
 def test_loads_record_their_commit_order(server_db, query):

@@ -201,6 +201,7 @@ def test_partial_warehouse_shows_unpublished_marts_as_notes(site, browser, tmp_p
 def test_banner_says_when_the_last_quality_gate_failed(site, browser, tmp_path):
     """A candidate that fails the marts gate is not published: the banner says so above the last good figures."""
     with warehouse.connect(site["wh"]) as conn:
+        conn.execute("drop schema if exists marts_build cascade")  # what the last publish left for the next build
         conn.execute("create schema marts_build")
         tables = conn.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE'"

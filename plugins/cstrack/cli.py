@@ -75,7 +75,7 @@ def _crawl(args) -> int:
 def _build(args) -> int:
     from cstrack import publish
 
-    publish.build()
+    publish.build(full_refresh=args.full_refresh)
     return 0
 
 
@@ -204,7 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--demo", action="store_true", help="serve the generated demo sites on 127.0.0.1 and crawl them")
     crawl.set_defaults(func=_crawl)
 
-    build = commands.add_parser("build", help="dbt build into marts_build, quality gate, publish to marts")
+    build = commands.add_parser("build", help="dbt build into marts_build, quality gates, publish to marts")
+    build.add_argument(
+        "--full-refresh", action="store_true", help="rebuild everything, incremental models too (default: what changed)"
+    )
     build.set_defaults(func=_build)
 
     report = commands.add_parser("report", help="write the static HTML report from marts")

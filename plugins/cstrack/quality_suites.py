@@ -24,6 +24,9 @@ class Suite:
     schema: str  # raw or marts (the published name; marts suites run on marts_build)
     table: str
     expectations: list = field(default_factory=list)
+    # the rows an incremental build validates (a GX query asset); None: the whole table. ops.gate_scope
+    # holds the newest load commit the build schema already held (0 for a full build: every row).
+    scope: str | None = None
 
     @property
     def name(self) -> str:
@@ -32,6 +35,10 @@ class Suite:
     @property
     def asset_schema(self) -> str:
         return BUILD if self.schema == "marts" else self.schema
+
+
+NEW_LOADS = "_load_id in (select load_id from ops.load_run where commit_seq > (select since_commit_seq from ops.gate_scope))"
+CHANGED_ROWS = "last_commit_seq > (select since_commit_seq from ops.gate_scope)"
 
 
 def _orphans(column: str, parent: str, parent_column: str | None = None) -> str:
@@ -66,10 +73,11 @@ def suites() -> list[Suite]:
     def some_rows():
         return gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=CRITICAL)
 
-    def rows_when_loaded(raw_table: str):
-        # a source not loaded yet leaves its marts empty, which is fine; loaded data must show up
+    def rows_when_loaded(raw_table: str, mart: str):
+        # a source not loaded yet leaves its marts empty, which is fine; loaded data must show up. The whole
+        # table, not {batch}: an incremental build validates only the changed rows, which may be none.
         return rows(
-            f"select 1 as empty_mart where not exists (select 1 from {{batch}}) and exists (select 1 from raw.{raw_table})",
+            f"select 1 as empty_mart where not exists (select 1 from {BUILD}.{mart}) and exists (select 1 from raw.{raw_table})",
             f"not empty when raw.{raw_table} holds data",
         )
 
@@ -118,22 +126,22 @@ def suites() -> list[Suite]:
             not_null("respondent_key"), not_null("item"),  # value: null is a missing answer, kept for shares
             unique("_load_id", "respondent_key", "item"),
             gxe.ExpectColumnValueLengthsToEqual(column="respondent_key", value=32, meta=CRITICAL),
-        ]),
+        ], scope=NEW_LOADS),
         Suite("raw", "survey_respondent", [
             not_null("respondent_key"), unique("_load_id", "respondent_key"),
             gxe.ExpectColumnValueLengthsToEqual(column="respondent_key", value=32, meta=CRITICAL),
-        ]),
-        Suite("raw", "survey_item", [not_null("item"), not_null("construct"), unique("_load_id", "item")]),
-        Suite("raw", "survey_free_text", [not_null("respondent_key"), not_null("answer")]),
+        ], scope=NEW_LOADS),
+        Suite("raw", "survey_item", [not_null("item"), not_null("construct"), unique("_load_id", "item")], scope=NEW_LOADS),
+        Suite("raw", "survey_free_text", [not_null("respondent_key"), not_null("answer")], scope=NEW_LOADS),
         Suite("raw", "social_post", [
             not_null("platform"), not_null("post_id"), not_null("author_pseudonym"),
             unique("_load_id", "platform", "post_id"),
             in_set("kind", ["original", "repost", "quote", "reply"]),
             between("like_count", 0, None), between("repost_count", 0, None),
-        ]),
+        ], scope=NEW_LOADS),
         # --- marts: catalogue ---------------------------------------------------------------------
         Suite("marts", "dim_project", [
-            rows_when_loaded("catalogue_record"), not_null("project_key"), unique("project_key"), not_null("title"),
+            rows_when_loaded("catalogue_record", "dim_project"), not_null("project_key"), unique("project_key"), not_null("title"),
             in_set("status", PPSR_STATUSES), in_set("geographic_extent", EXTENTS),
             between("start_year", 1800, 2100), between("end_year", 1800, 2100),
             gxe.ExpectColumnValuesToMatchRegex(column="url", regex="^https?://", mostly=0.95, meta=WARNING),
@@ -174,7 +182,7 @@ def suites() -> list[Suite]:
         ]),
         # --- marts: survey -------------------------------------------------------------------------
         Suite("marts", "fct_survey_response", [
-            rows_when_loaded("survey_answer"), not_null("respondent_key"),
+            rows_when_loaded("survey_answer", "fct_survey_response"), not_null("respondent_key"),
             unique("survey", "wave", "respondent_key", "construct"),
             between("share_answered", 0, 1),
             rows(
@@ -184,7 +192,7 @@ def suites() -> list[Suite]:
             ),
         ]),
         Suite("marts", "survey_construct_reliability", [
-            rows_when_loaded("survey_answer"), unique("survey", "wave", "construct"),
+            rows_when_loaded("survey_answer", "survey_construct_reliability"), unique("survey", "wave", "construct"),
             between("cronbach_alpha", None, 1), between("cronbach_alpha_std", None, 1),
             between("n_items", 2, None, WARNING),
         ]),
@@ -206,7 +214,7 @@ def suites() -> list[Suite]:
         ]),
         # --- marts: social -------------------------------------------------------------------------
         Suite("marts", "fct_social_post", [
-            rows_when_loaded("social_post"), unique("post_key"), unique("platform", "post_id"),
+            rows_when_loaded("social_post", "fct_social_post"), unique("post_key"), unique("platform", "post_id"),
             not_null("author_pseudonym"),
             in_set("kind", ["original", "repost", "quote", "reply"]),
             rows(_orphans("project_key", "dim_project"), "linked posts point at published projects"),
@@ -215,7 +223,7 @@ def suites() -> list[Suite]:
                 "privacy: only project accounts keep a handle",
             ),
             between("engagement", 0, None),
-        ]),
+        ], scope=CHANGED_ROWS),
         Suite("marts", "agg_social_engagement_monthly", [
             unique("project_key", "month"),
             rows(
@@ -225,6 +233,18 @@ def suites() -> list[Suite]:
             ),
         ]),
         Suite("marts", "agg_social_hashtag_monthly", [unique("month", "hashtag"), between("posts", 1, None)]),
+        Suite("marts", "agg_social_posts_monthly", [
+            unique("month", "platform", "kind", "project_key"), between("posts", 1, None),
+            rows(_orphans("project_key", "dim_project"), "linked posts point at published projects"),
+            rows(
+                f"select 1 as posts_lost where (select coalesce(sum(posts), 0) from {{batch}})"
+                f" <> (select count(*) from {BUILD}.fct_social_post)",
+                "counts add up: the posts of every month, platform and project are the posts of fct_social_post",
+            ),
+        ]),
+        Suite("marts", "agg_social_authors_monthly", [
+            unique("month", "project_key", "author_pseudonym"), not_null("author_pseudonym"), between("posts", 1, None),
+        ]),
         Suite("marts", "agg_social_sdg_mentions", [unique("month", "sdg"), between("sdg", 1, 17)]),
         # --- marts: operations (what the data-quality dashboard reads) ----------------------------
         Suite("marts", "ops_load_summary", [
@@ -283,7 +303,11 @@ def define(wh) -> list[str]:
     source = context.data_sources.add_sql("warehouse", connection_string="${WAREHOUSE_SQLA_URL}")
     gates: dict[str, list] = {"raw_gate": [], "marts_gate": []}
     for suite in suites():
-        asset = source.add_table_asset(name=f"{suite.asset_schema}.{suite.table}", table_name=suite.table, schema_name=suite.asset_schema)
+        name = f"{suite.asset_schema}.{suite.table}"
+        if suite.scope:
+            asset = source.add_query_asset(name=name, query=f"select * from {name} where {suite.scope}")
+        else:
+            asset = source.add_table_asset(name=name, table_name=suite.table, schema_name=suite.asset_schema)
         batch = asset.add_batch_definition_whole_table("whole_table")
         stored = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=suite.expectations))
         definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=stored))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,33 @@ def run_dbt(args: list[str], wh: warehouse.Warehouse | None = None, marts_schema
     if process.wait() != 0:
         detail = "; ".join(f for f in failures[:5]) or "see the dbt output above"
         raise CstrackError(f"dbt {args[0]} failed: {detail}")
+
+
+def _artifact(name: str) -> dict:
+    path = config.home() / "dbt" / "target" / name
+    if not path.exists():
+        raise CstrackError(f"dbt artifact {path} is missing: run a dbt build first")
+    return json.loads(path.read_text())
+
+
+def built_tables(schema: str = BUILD_SCHEMA) -> set[str]:
+    """Tables of `schema` that the last dbt invocation (re)built, from its run_results.json."""
+    nodes = _artifact("manifest.json")["nodes"]
+    built = set()
+    for result in _artifact("run_results.json")["results"]:
+        node = nodes.get(result["unique_id"], {})
+        if node.get("resource_type") in ("model", "seed", "snapshot") and node.get("schema") == schema:
+            if result["status"] == "success":
+                built.add(node.get("alias") or node["name"])
+    return built
+
+
+def incremental_keys(schema: str = BUILD_SCHEMA) -> dict[str, list[str]]:
+    """Incremental models of `schema` -> their unique_key columns (from the manifest)."""
+    keys = {}
+    for node in _artifact("manifest.json")["nodes"].values():
+        cfg = node.get("config", {})
+        if node.get("resource_type") == "model" and node.get("schema") == schema and cfg.get("materialized") == "incremental":
+            key = cfg.get("unique_key")
+            keys[node.get("alias") or node["name"]] = [key] if isinstance(key, str) else list(key)
+    return keys

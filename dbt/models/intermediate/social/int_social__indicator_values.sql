@@ -1,52 +1,59 @@
 {{ config(materialized='ephemeral') }}
 -- Social indicators per month (definitions in the seed indicator_catalogue, codes SOC_*). Ephemeral: it
 -- reads the candidate marts, and a view over them would be dropped with the previous marts at each publish.
+-- Summed from the aggregates, never from fct_social_post, so an incremental build does not scan every post.
 -- The mean sentiment of fewer than 5 English posts is suppressed (value null): too few to mean anything.
 with posts as (
-    select *, to_char(posted_month, 'YYYY-MM') as period from {{ ref('fct_social_post') }}
+    select *, to_char(month, 'YYYY-MM') as period from {{ ref('agg_social_posts_monthly') }}
+),
+
+authors as (
+    select to_char(month, 'YYYY-MM') as period, count(distinct author_pseudonym) as n_authors, sum(posts) as n_posts
+    from {{ ref('agg_social_authors_monthly') }}
+    group by month
+),
+
+stats as (
+    select *, to_char(month, 'YYYY-MM') as period from {{ ref('int_social__monthly_stats') }}
 ),
 
 totals as (
-    select period, count(*) as total from posts group by period
+    select period, sum(posts) as total from posts group by period
 ),
 
 values_by_dimension as (
     select 'SOC_POSTS' as indicator_code, period, 'all' as dimension, 'all' as dimension_value,
-        count(*)::numeric as value, count(*)::numeric as numerator, null::numeric as denominator, count(*) as n
+        sum(posts)::numeric as value, sum(posts)::numeric as numerator, null::numeric as denominator, sum(posts) as n
     from posts group by period
     union all
-    select 'SOC_POSTS', period, 'platform', platform, count(*), count(*), null, count(*)
+    select 'SOC_POSTS', period, 'platform', platform, sum(posts), sum(posts), null, sum(posts)
     from posts group by period, platform
     union all
-    select 'SOC_POSTS', period, 'kind', kind, count(*), count(*), null, count(*)
+    select 'SOC_POSTS', period, 'kind', kind, sum(posts), sum(posts), null, sum(posts)
     from posts group by period, kind
     union all
     select 'SOC_LINKED_SHARE', period, 'all', 'all',
-        round(count(project_key)::numeric / count(*), 4), count(project_key), count(*), count(*)
+        round(coalesce(sum(posts) filter (where project_key is not null), 0)::numeric / sum(posts), 4),
+        coalesce(sum(posts) filter (where project_key is not null), 0), sum(posts), sum(posts)
     from posts group by period
     union all
     select 'SOC_ACTIVE_PROJECTS', period, 'all', 'all',
         count(distinct project_key), count(distinct project_key), null, count(distinct project_key)
     from posts group by period
     union all
-    select 'SOC_UNIQUE_AUTHORS', period, 'all', 'all',
-        count(distinct author_pseudonym), count(distinct author_pseudonym), null, count(*)
-    from posts group by period
+    select 'SOC_UNIQUE_AUTHORS', period, 'all', 'all', n_authors, n_authors, null, n_posts
+    from authors
     union all
-    select 'SOC_ENGAGEMENT_MEDIAN', period, 'all', 'all',
-        (percentile_cont(0.5) within group (order by engagement))::numeric, null, null, count(engagement)
-    from posts where engagement is not null group by period
+    select 'SOC_ENGAGEMENT_MEDIAN', period, 'all', 'all', engagement_median, null, null, posts_with_metrics
+    from stats where posts_with_metrics > 0
     union all
-    select 'SOC_SENTIMENT_EN', period, 'all', 'all',
-        round(avg(sentiment)::numeric, 4), null, null, count(sentiment)
-    from posts where sentiment is not null group by period
+    select 'SOC_SENTIMENT_EN', period, 'all', 'all', round(sentiment_mean_en, 4), null, null, english_posts
+    from stats where english_posts > 0
     union all
-    select 'SOC_SDG_POSTS', p.period, 'sdg', s.sdg::text,
-        round(count(distinct p.post_key)::numeric / t.total, 4), count(distinct p.post_key), t.total, count(distinct p.post_key)
-    from posts as p
-    inner join {{ ref('int_social__sdg_mentions') }} as s on s.post_key = p.post_key
-    inner join totals as t on t.period = p.period
-    group by p.period, s.sdg, t.total
+    select 'SOC_SDG_POSTS', s.period, 'sdg', s.sdg::text,
+        round(s.posts::numeric / t.total, 4), s.posts, t.total, s.posts
+    from (select to_char(month, 'YYYY-MM') as period, sdg, posts from {{ ref('agg_social_sdg_mentions') }}) as s
+    inner join totals as t on t.period = s.period
 )
 
 select

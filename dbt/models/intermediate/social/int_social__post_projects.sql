@@ -4,9 +4,18 @@
 --   mention  the post mentions the project's account,
 --   hashtag  the post carries the project's hashtag (NFKC, case-folded, like the loader's hashtags).
 -- A URL that several projects share (a platform's home page) links nothing. One row per post and project.
+{{ config(
+    materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert',
+    indexes=[{'columns': ['post_key']}, {'columns': ['last_commit_seq']}],
+) }}
+-- Incremental: the posts refolded since the last build (int_social__posts.last_commit_seq) get their links
+-- again; a catalogue load makes publish.build rebuild everything, since any link may change then.
 with posts as (
-    select post_key, platform, author_project_handle, mentioned_project_handles, hashtags, urls
+    select post_key, platform, author_project_handle, mentioned_project_handles, hashtags, urls, last_commit_seq
     from {{ ref('int_social__posts') }}
+    {% if is_incremental() %}
+    where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
+    {% endif %}
 ),
 
 project_urls as (
@@ -50,9 +59,11 @@ links as (
 )
 
 select
-    post_key,
-    project_key,
-    (array['account', 'url', 'mention', 'hashtag'])[min(priority)] as link_method,
-    min(priority) as priority
-from links
-group by post_key, project_key
+    l.post_key,
+    l.project_key,
+    (array['account', 'url', 'mention', 'hashtag'])[min(l.priority)] as link_method,
+    min(l.priority) as priority,
+    min(p.last_commit_seq) as last_commit_seq
+from links as l
+inner join posts as p on p.post_key = l.post_key
+group by l.post_key, l.project_key

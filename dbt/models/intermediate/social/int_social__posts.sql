@@ -1,7 +1,10 @@
 -- One row per post (platform, post_id): the latest observation (a later load, then a later row of it).
 -- Metrics come from the latest observation that has any, so a listening export without counts does not
 -- erase the counts an API export gave. Engagement = likes + reposts + replies + quotes (null without counts).
-{{ config(materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='sync_all_columns') }}
+{{ config(
+    materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['post_key'], 'unique': true}, {'columns': ['last_commit_seq']}, {'columns': ['posted_month']}],
+) }}
 -- Incremental: a build folds in only the posts observed by loads committed since the last build
 -- (ops.load_run.commit_seq, see migration 0006), recomputed from all their observations; the other
 -- posts keep their row. `dbt build --full-refresh` recomputes every post.

@@ -1,20 +1,28 @@
--- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
-{{ config(indexes=[{'columns': ['month']}, {'columns': ['project_key']}]) }}
+{{ config(
+    materialized='incremental', unique_key='month', incremental_strategy='delete+insert', on_schema_change='fail',
+    indexes=[{'columns': ['month']}, {'columns': ['project_key']}],
+) }}
 -- Project x month: activity and engagement of the posts linked to each project; project_key null
--- gathers the posts linked to no catalogued project.
+-- gathers the posts linked to no catalogued project. Incremental by month (macro social_months_to_build).
+with months as (
+    {{ social_months_to_build() }}
+)
+
 select
-    project_key,
-    posted_month as month,
+    f.project_key,
+    f.posted_month as month,
     count(*)::int as posts,
-    count(*) filter (where kind = 'original')::int as original_posts,
-    count(*) filter (where kind = 'repost')::int as reposts,
-    count(*) filter (where kind = 'quote')::int as quotes,
-    count(*) filter (where kind = 'reply')::int as replies,
-    count(distinct author_pseudonym)::int as unique_authors,
-    count(engagement)::int as posts_with_metrics,
-    sum(engagement)::bigint as engagement_sum,
-    (percentile_cont(0.5) within group (order by engagement))::numeric as engagement_median,
-    count(sentiment)::int as english_posts,
-    avg(sentiment)::numeric(6, 4) as sentiment_mean_en
-from {{ ref('fct_social_post') }}
-group by project_key, posted_month
+    count(*) filter (where f.kind = 'original')::int as original_posts,
+    count(*) filter (where f.kind = 'repost')::int as reposts,
+    count(*) filter (where f.kind = 'quote')::int as quotes,
+    count(*) filter (where f.kind = 'reply')::int as replies,
+    count(distinct f.author_pseudonym)::int as unique_authors,
+    count(f.engagement)::int as posts_with_metrics,
+    sum(f.engagement)::bigint as engagement_sum,
+    (percentile_cont(0.5) within group (order by f.engagement))::numeric as engagement_median,
+    count(f.sentiment)::int as english_posts,
+    avg(f.sentiment)::numeric(6, 4) as sentiment_mean_en,
+    max(m.last_commit_seq) as last_commit_seq
+from {{ ref('fct_social_post') }} as f
+inner join months as m on m.month = f.posted_month
+group by f.project_key, f.posted_month

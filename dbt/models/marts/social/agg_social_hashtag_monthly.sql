@@ -1,15 +1,25 @@
+{{ config(
+    materialized='incremental', unique_key='month', incremental_strategy='delete+insert', on_schema_change='fail',
+    indexes=[{'columns': ['month']}],
+) }}
 -- Hashtag trends: posts per hashtag and month, with the hashtag's rank in the month. A hashtag used by
 -- fewer than `social_hashtag_min_authors` authors in a month is left out: a tag only one person uses
--- can point at that person.
-with counts as (
+-- can point at that person. Incremental by month (macro social_months_to_build).
+with months as (
+    {{ social_months_to_build() }}
+),
+
+counts as (
     select
-        posted_month as month,
-        hashtag,
-        count(distinct post_key)::int as posts,
-        count(distinct author_pseudonym)::int as unique_authors,
-        coalesce(sum(engagement), 0)::bigint as engagement_sum
-    from {{ ref('int_social__hashtags') }}
-    group by posted_month, hashtag
+        h.posted_month as month,
+        h.hashtag,
+        count(distinct h.post_key)::int as posts,
+        count(distinct h.author_pseudonym)::int as unique_authors,
+        coalesce(sum(h.engagement), 0)::bigint as engagement_sum,
+        max(m.last_commit_seq) as last_commit_seq
+    from {{ ref('int_social__hashtags') }} as h
+    inner join months as m on m.month = h.posted_month
+    group by h.posted_month, h.hashtag
 )
 
 select
@@ -18,6 +28,7 @@ select
     posts,
     unique_authors,
     engagement_sum,
-    (rank() over (partition by month order by posts desc, unique_authors desc))::int as rank_in_month
+    (rank() over (partition by month order by posts desc, unique_authors desc))::int as rank_in_month,
+    last_commit_seq
 from counts
 where unique_authors >= {{ var('social_hashtag_min_authors', 2) }}

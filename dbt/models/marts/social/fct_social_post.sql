@@ -1,10 +1,24 @@
--- indexes serve the dashboard filters (country, SDG, period) and the joins on project_key
-{{ config(indexes=[{'columns': ['posted_month']}, {'columns': ['project_key']}]) }}
+-- indexes serve the period filter, the joins on project_key and the incremental builds (last_commit_seq)
+{{ config(
+    materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='fail',
+    indexes=[{'columns': ['posted_month']}, {'columns': ['project_key']}, {'columns': ['last_commit_seq']}],
+) }}
 -- One row per post. No text and no handle of a private person: authors are pseudonyms, handles only
 -- for project accounts. project_key: the best link to a catalogued project (null when unlinked).
-with best_link as (
+-- Incremental: the posts refolded since this table's newest last_commit_seq replace their rows.
+with posts as (
+    select * from {{ ref('int_social__posts') }}
+    {% if is_incremental() %}
+    where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
+    {% endif %}
+),
+
+best_link as (
     select distinct on (post_key) post_key, project_key, link_method
     from {{ ref('int_social__post_projects') }}
+    {% if is_incremental() %}
+    where post_key in (select post_key from posts)
+    {% endif %}
     order by post_key, priority, project_key
 )
 
@@ -40,6 +54,7 @@ select
     p.withheld_in is not null as is_withheld,
     p.n_observations::int as n_observations,
     p.first_loaded_at,
-    p.last_loaded_at
-from {{ ref('int_social__posts') }} as p
+    p.last_loaded_at,
+    p.last_commit_seq
+from posts as p
 left join best_link as l on l.post_key = p.post_key
