@@ -28,6 +28,7 @@ REFRESH_TASKS = ("load_catalogues", "crawl_platforms", "load_surveys", "load_soc
 RUN_COLUMNS = {
     "loaded_at", "first_loaded_at", "last_loaded_at", "started_at", "finished_at", "duration_seconds",
     "validated_at", "last_quarantined_at", "published_at", "load_id", "result_id", "source_file_name",
+    "last_commit_seq", "build_state",  # the commit order of loads that ran in parallel
 }  # fmt: skip
 
 
