@@ -406,7 +406,8 @@ class Enricher:
         found = {sdg for sdg in map(_tag_sdg, hashtags) if sdg is not None}
         # the regex scans every position; most posts name no goal, which a substring test tells faster
         # (casefold covers what IGNORECASE matches here, e.g. 'ſ' -> 's')
-        if text and any(word in folded for folded in (text.casefold(),) for word in _SDG_TEXT_WORDS):
+        folded = text.casefold()
+        if any(word in folded for word in _SDG_TEXT_WORDS):
             found.update(int(m.group(1)) for m in _SDG_TEXT.finditer(text))
         indexes = [self.keywords[lang] for lang in (language, "*") if lang in self.keywords]
         if text and indexes:
