@@ -19,6 +19,8 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup
 
 from cstrack.sources.parsing import (
+    PLACEHOLDERS,
+    collapse_whitespace,
     is_placeholder,
     parse_country,
     parse_date,
@@ -61,17 +63,66 @@ class PageResult:
     problem: str | None = None  # the whole page is unusable: why
 
 
+# fields whose values repeat from project to project (vocabularies, dates, organisations): their canonical value
+# is cached per distinct raw string; titles, descriptions and addresses are unique per project and never cached
+CACHED_FIELDS = frozenset({
+    "status", "start_date", "end_date", "countries", "geographic_extent", "language", "topics", "keywords",
+    "participation_tasks", "lead_organisation", "organisation_type", "funding",
+})  # fmt: skip
+CACHE_SIZE = 2048  # distinct values per field and Canonicaliser; a field's cache is emptied when full
+_CACHE_MAX_LEN = 200  # longer strings are free text, not vocabulary: parsed each time
+
+
+class _Unmapped:
+    """A cached result: the value is rejected by its parser and counted under `key` at each occurrence."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[str, str] | None):
+        self.key = key
+
+
+_MISS = _Unmapped(None)
+_LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDERS))
+
+
+def _long_text(collapsed: str) -> bool:
+    """True when a collapsed string cannot be a placeholder: is_placeholder's own shortcut, where the
+    non-whitespace length of a collapsed string is its length less its spaces (no second split)."""
+    return len(collapsed) > 4 * _LONGEST_PLACEHOLDER and len(collapsed) - collapsed.count(" ") > _LONGEST_PLACEHOLDER  # not cached: an _Unmapped too, so a cache hit needs a single check
+# how record() treats each field: kept as is (sdgs), list, coordinate, cached per value, or parsed each time
+_SDGS, _LIST, _COORDINATE, _CACHED, _PARSED = range(5)
+
+
 class Canonicaliser:
     """Turns raw field values into canonical ones with the shared parsers; counts values they reject."""
 
     def __init__(self, default_language: str | None = None):
         self.default_language = default_language
         self.unmapped: Counter[tuple[str, str]] = Counter()
+        # per cached field: raw string -> canonical value, None (placeholder) or _Unmapped (rejected)
+        self._caches: dict[str, dict[str, Any]] = {name: {} for name in CACHED_FIELDS}
+        self._plan = tuple(
+            (
+                name,
+                _SDGS if name == "sdgs"
+                else _LIST if name in LIST_FIELDS
+                else _COORDINATE if name in ("latitude", "longitude")
+                else _CACHED if name in CACHED_FIELDS
+                else _PARSED,
+                self._caches.get(name, {}),
+            )
+            for name in RECORD_FIELDS
+        )  # fmt: skip
 
-    def _parse(self, name: str, value: Any):
+    @staticmethod
+    def _canonical(name: str, value: Any):
+        """The canonical value, None, or _Unmapped: no side effect, so it can be cached."""
         if isinstance(value, str):
-            value = " ".join(value.split())
-        if is_placeholder(value) or value == "":
+            value = collapse_whitespace(value)
+            if value == "" or not _long_text(value) and is_placeholder(value):
+                return None
+        elif is_placeholder(value):
             return None
         parser = FIELD_PARSERS.get(name)
         if parser is None or isinstance(value, (int, float)) and name in ("latitude", "longitude"):
@@ -79,19 +130,47 @@ class Canonicaliser:
         try:
             return parser(str(value))
         except ValueError:
-            self.unmapped[(name, str(value))] += 1  # kept out of the record, counted for analysts
+            return _Unmapped((name, str(value)))
+
+    def _parse(self, name: str, value: Any):
+        cache = self._caches.get(name)
+        if cache is not None and value.__class__ is str and len(value) <= _CACHE_MAX_LEN:
+            result = cache.get(value, _MISS)
+            if result is _MISS:
+                result = self._canonical(name, value)
+                if len(cache) >= CACHE_SIZE:
+                    cache.clear()
+                cache[value] = result
+        else:
+            result = self._canonical(name, value)
+        if result.__class__ is _Unmapped:
+            self.unmapped[result.key] += 1  # kept out of the record, counted for analysts
             return None
+        return result
 
     def record(self, raw: dict[str, Any]) -> dict:
         record: dict[str, Any] = {}
-        for name in RECORD_FIELDS:
+        for name, kind, cache in self._plan:
             value = raw.get(name)
-            if name == "sdgs":
+            if value is None:  # what parsing gives: no value (an empty list for list fields)
+                record[name] = [] if kind is _LIST else None
+            elif kind is _CACHED:
+                # a cache hit inline (the common case); a miss or a rejected value goes through _parse
+                result = cache.get(value, _MISS) if value.__class__ is str else _MISS
+                record[name] = self._parse(name, value) if result.__class__ is _Unmapped else result
+            elif kind is _LIST:
+                out = []
+                for v in value if isinstance(value, list) else (value,):
+                    result = cache.get(v, _MISS) if v.__class__ is str else _MISS
+                    if result.__class__ is _Unmapped:
+                        result = self._parse(name, v)
+                    if result is not None and result not in out:  # first occurrence kept, as dict.fromkeys
+                        out.append(result)
+                record[name] = out
+            elif kind is _COORDINATE and isinstance(value, (int, float)):
+                record[name] = value
+            elif kind is _SDGS:
                 record[name] = value or None
-            elif name in LIST_FIELDS:
-                values = value if isinstance(value, list) else [value]
-                parsed = [self._parse(name, v) for v in values]
-                record[name] = list(dict.fromkeys(p for p in parsed if p is not None))
             else:
                 record[name] = self._parse(name, value)
         if record["language"] is None:
@@ -105,7 +184,9 @@ def plain_text(value: Any) -> str | None:
         return None
     if "<" in value and ">" in value:
         # tags out, entities decoded: a regex is enough for description fragments, and far cheaper than a parser
-        value = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", value)))
+        if "<s" in value or "<S" in value:  # only then can there be a <script> or <style> element
+            value = _SCRIPT.sub(" ", value)
+        value = html.unescape(_TAG.sub(" ", value))
     elif "&" in value:
         value = html.unescape(value)
     return _tidy(value) or None
@@ -113,11 +194,18 @@ def plain_text(value: Any) -> str | None:
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
 
 
 def _tidy(text: str) -> str:
     """Whitespace collapsed; no space before punctuation (left by joining an element's text parts)."""
-    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
+    text = collapse_whitespace(text)
+    # once collapsed the only whitespace is single spaces: substring tests find what the regex would, far cheaper
+    if " " in text and (
+        " ." in text or " ," in text or " ;" in text or " :" in text or " !" in text or " ?" in text
+    ):  # fmt: skip
+        return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    return text
 
 
 def _names(items: Any, *keys: str) -> list[str]:
@@ -128,11 +216,23 @@ def _names(items: Any, *keys: str) -> list[str]:
         return [part.strip() for part in items.split(",") if part.strip()]
     if isinstance(items, dict):
         items = [items]
+    elif not isinstance(items, list):
+        return []
     names = []
-    for item in items if isinstance(items, list) else []:
+    for item in items:
         if isinstance(item, dict):
-            item = next((item[k] for k in keys if item.get(k) not in (None, "")), None)
-        if isinstance(item, (str, int, float)) and str(item).strip():
+            for key in keys:
+                found = item.get(key)
+                if found is not None and found != "":
+                    item = found
+                    break
+            else:
+                continue
+        if item.__class__ is str:  # the common case, without str() copies
+            item = item.strip()
+            if item:
+                names.append(item)
+        elif isinstance(item, (str, int, float)) and str(item).strip():
             names.append(str(item).strip())
     return names
 
@@ -166,13 +266,14 @@ def eucs_next(body: bytes, url: str) -> str | None:
     return urljoin(url, nxt) if isinstance(nxt, str) and nxt else None
 
 
-def eucs_project(item: dict, canon: Canonicaliser) -> Project:
+def eucs_project(item: dict, canon: Canonicaliser, title: str | None = None) -> Project:
+    """One project of an API page (`title`: its name as plain text, when the caller has it already)."""
     organisation = item.get("mainOrganisation") if isinstance(item.get("mainOrganisation"), dict) else {}
     status = item.get("status")
     funding = _names(item.get("fundingBody"), "body", "name") + _names(item.get("fundingProgram"), "name")
     extent = _names(item.get("geographicextend"), "geographicextend", "name")
     raw = {
-        "title": plain_text(item.get("name")),
+        "title": title if title is not None else plain_text(item.get("name")),
         "aim": plain_text(item.get("aim")),
         "description": plain_text(item.get("description")),
         "url": item.get("url"),
@@ -210,10 +311,10 @@ def extract_eucs(url: str, body: bytes, canon: Canonicaliser) -> PageResult:
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict) or is_placeholder(item.get("id")) or item.get("id") == "":
             result.rejected.append((position, "project without an `id`"))
-        elif not plain_text(item.get("name")):
+        elif not (title := plain_text(item.get("name"))):
             result.rejected.append((position, f"project {item.get('id')}: `name` is empty"))
         else:
-            result.projects.append(eucs_project(item, canon))
+            result.projects.append(eucs_project(item, canon, title))
     return result
 
 

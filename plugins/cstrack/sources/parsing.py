@@ -28,6 +28,14 @@ def normalise_key(value: str) -> str:
 _LONGEST_PLACEHOLDER = max(len(p) for p in PLACEHOLDERS)
 
 
+def collapse_whitespace(text: str) -> str:
+    """`" ".join(text.split())`, without the split when the text is already collapsed: every whitespace
+    character but the space is unprintable, so printable text without a double, leading or trailing space is."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 def is_placeholder(value) -> bool:
     if value is None:
         return True
@@ -139,9 +147,17 @@ def parse_language(value: str) -> str:
     return language.alpha_2
 
 
+_HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+# an address that is canonical as it is (what urlsplit/urlunsplit would give back unchanged): http(s), a
+# lower-case ASCII host name with a dot and no port, a path of plain characters, no query, no fragment
+_CANONICAL_URL = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?")
+
+
 def parse_url(value: str) -> str:
     text = value.strip()
-    if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
+    if _CANONICAL_URL.fullmatch(text):  # most addresses: no split and rebuild
+        return text
+    if not _HAS_SCHEME.match(text):
         text = "https://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in parts.netloc:
