@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import multiprocessing
+import os
 import queue
 import re
 import traceback
@@ -588,14 +589,15 @@ def load_catalogue(
     """Load one catalogue export through its mapping; a second load of the same content is a no-op.
 
     `workers`: processes that map the rows of a CSV export; by default WORKERS for files of
-    PARALLEL_FROM_BYTES or more, none (this process) for smaller ones and other formats. The loaded rows are
-    the same either way.
+    PARALLEL_FROM_BYTES or more on a machine of several cores, none (this process) for smaller ones, for
+    other formats and in a daemonic process. The loaded rows are the same either way.
     """
     mapping = Mapping.load(mapping_path)
     data_path = Path(data_path)
     reader = open_reader(mapping, data_path)  # fails here, before anything loads, on a column not found
     if workers is None:
-        workers = WORKERS if mapping.format == "csv" and data_path.stat().st_size >= PARALLEL_FROM_BYTES else 0
+        large = data_path.stat().st_size >= PARALLEL_FROM_BYTES
+        workers = min(WORKERS, os.cpu_count() or 1) if large and (os.cpu_count() or 1) > 1 else 0
     if mapping.format != "csv" or multiprocessing.current_process().daemon:  # a daemon may not start processes
         workers = 0
     unmapped: Counter = Counter()
