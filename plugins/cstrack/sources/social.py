@@ -800,9 +800,9 @@ BATCH_POSTS = 500
 def _default_workers(file_size: int) -> int:
     if WORKERS < 2 or file_size < PARALLEL_FROM_BYTES:
         return 0
-    # cores already busy with other work (1-minute load average): more processes would only add the pool's
-    # overhead (measured on 2 busy cores: about 40 % more CPU time for the same load, and no faster)
-    return WORKERS if os.getloadavg()[0] < WORKERS else 0
+    # the workers need cores that other work (1-minute load average) and this process leave idle; without
+    # them a pool only adds its overhead (measured on 2 busy cores: about 50 % more CPU time, and slower)
+    return WORKERS if os.getloadavg()[0] + 1 < WORKERS else 0
 
 
 def _enriched(enricher: Enricher, item: tuple) -> tuple:
