@@ -32,6 +32,7 @@ _BUILD_LOCK = 7_300_002  # advisory lock key: one build/publish at a time per da
 # source kinds of ops.load_run, grouped as the dbt sources they feed
 SOURCE_KINDS = {"catalogue": ("catalogue", "crawl"), "survey": ("survey",), "social": ("social",)}
 INCREMENTAL_SELECTORS = {"survey": "source:raw_survey+", "social": "source:raw_social+"}
+RAW_TABLES = {"survey": ["survey_answer", "survey_respondent", "survey_item", "survey_free_text"], "social": ["social_post"]}
 ALWAYS_SELECTED = ["path:models/marts/ops", "fct_indicator_value"]  # ops tables change on every load and gate
 
 
@@ -134,18 +135,19 @@ def build(wh: warehouse.Warehouse | None = None, full_refresh: bool = False) -> 
             conn.execute("update ops.gate_scope set since_commit_seq = %s", (plan.since_commit_seq,))
         print(f"build plan: {'full build' if plan.full else 'incremental build'} ({plan.reason})", flush=True)
         with _step("validating raw (quality gate)" + ("" if plan.full else " on the new loads")):
-            quality.validate_raw(wh)
+            quality.validate_raw(wh, None if plan.full else {t for kind in plan.changed for t in RAW_TABLES[kind]})
         if plan.full:  # incremental builds follow new loads, which are fresh; a full build checks every source
             with _step("checking source freshness"):
                 transform.run_dbt(["source", "freshness"], wh, marts_schema=BUILD)  # warns past 45 days, never stops
         with _step(f"building marts into {BUILD} with dbt"):
             transform.run_dbt(plan.dbt_args(), wh, marts_schema=BUILD)
+        rebuilt = None if plan.full else transform.built_tables()
         with _step("validating the candidate marts (quality gate)"):
-            quality.validate_marts(wh, None if plan.full else transform.built_tables())
+            quality.validate_marts(wh, rebuilt)
         with _step("publishing"):
             counts = publish(wh, current)
         with _step(f"bringing {BUILD} up to the published marts for the next incremental build"):
-            catch_up(wh, current)
+            catch_up(wh, current, rebuilt)
     print(f"published {', '.join(f'{t} ({n} rows)' for t, n in counts.items())}", flush=True)
     return counts
 
@@ -209,9 +211,10 @@ def publish(wh: warehouse.Warehouse, state: dict | None = None) -> dict[str, int
     return counts
 
 
-def catch_up(wh: warehouse.Warehouse, state: dict) -> None:
+def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = None) -> None:
     """Make marts_build equal to the published marts again, copying only what changed where it can.
 
+    `rebuilt`: the tables the last build rebuilt (None: all); the others are the same in both schemas.
     Incremental marts (dbt `unique_key` and a `last_commit_seq` column) receive the rows of the keys that the
     last build rebuilt; other tables are copied whole (they are small: aggregates, projects, indicators)."""
     keys = transform.incremental_keys()
@@ -221,6 +224,8 @@ def catch_up(wh: warehouse.Warehouse, state: dict) -> None:
         for table in candidates - set(published):
             conn.execute(sql.SQL("drop table {}.{} cascade").format(sql.Identifier(BUILD), sql.Identifier(table)))
         for table in published:
+            if rebuilt is not None and table not in rebuilt and table in candidates:
+                continue
             src, dst = (sql.Identifier(PUBLISHED, table), sql.Identifier(BUILD, table))
             columns = _columns(conn, PUBLISHED, table)
             column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -231,6 +236,7 @@ def catch_up(wh: warehouse.Warehouse, state: dict) -> None:
                 )
                 conn.execute(sql.SQL("delete from {} where {}").format(dst, changed))
                 conn.execute(sql.SQL("insert into {} ({}) select {} from {} where {}").format(dst, column_list, column_list, src, changed))
+                continue  # a few rows: the statistics stay good enough
             elif table in candidates and _columns(conn, BUILD, table) == columns:
                 conn.execute(sql.SQL("truncate {}").format(dst))
                 conn.execute(sql.SQL("insert into {} ({}) select {} from {}").format(dst, column_list, column_list, src))

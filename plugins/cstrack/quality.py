@@ -99,9 +99,10 @@ def data_docs_index() -> Path:
     return quality_dir() / "data_docs" / "index.html"
 
 
-def validate_raw(wh: warehouse.Warehouse) -> list[SuiteOutcome]:
-    """The raw gate (checkpoint `raw_gate`): keys, vocabularies, volume against the previous load, freshness."""
-    return run_gate("raw_gate", wh, "raw")
+def validate_raw(wh: warehouse.Warehouse, tables: set[str] | None = None) -> list[SuiteOutcome]:
+    """The raw gate (checkpoint `raw_gate`): keys, vocabularies, volume against the previous load, freshness;
+    with `tables`, only the suites of those raw tables (the ones that received loads)."""
+    return run_gate("raw_gate", wh, "raw", None if tables is None else {f"raw.{t}" for t in tables})
 
 
 def validate_marts(wh: warehouse.Warehouse, tables: set[str] | None = None) -> list[SuiteOutcome]:
@@ -113,6 +114,9 @@ def validate_marts(wh: warehouse.Warehouse, tables: set[str] | None = None) -> l
 def run_gate(checkpoint: str, wh: warehouse.Warehouse, schema: str, suites: set[str] | None = None) -> list[SuiteOutcome]:
     """Run a checkpoint (or only its `suites`), record the results in ops, rebuild the Data Docs; raise on a
     critical failure."""
+    if suites is not None and not suites:
+        print(f"  {checkpoint}: nothing to validate (no table of it changed)", flush=True)
+        return []
     # the committed config holds only these templates, never a secret or a machine's path
     os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
     os.environ["CSTRACK_QUALITY_DIR"] = str(quality_dir())

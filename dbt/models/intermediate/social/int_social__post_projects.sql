@@ -37,15 +37,29 @@ accounts as (
     inner join project_urls as u on u.url_key = {{ normalise_url('a.project_url') }}
 ),
 
+-- normalise_url is costly (regexes and subqueries): only the links whose host is a project's are normalised
+project_hosts as (
+    select distinct split_part(split_part(url_key, '?', 1), '/', 1) as host from project_urls
+),
+
+post_urls_on_project_hosts as materialized (
+    select p.post_key, l.url
+    from posts as p
+    cross join lateral unnest(p.urls) as l (url)
+    inner join project_hosts as h on h.host = regexp_replace(
+        split_part(split_part(split_part(lower(btrim(l.url)), '#', 1), '?', 1), '/', case when l.url like '%://%' then 3 else 1 end),
+        '^www[0-9]*\.', ''
+    )
+),
+
 links as (
     select p.post_key, a.project_key, 1 as priority
     from posts as p
     inner join accounts as a on a.platform = p.platform and a.handle = p.author_project_handle
     union all
-    select p.post_key, u.project_key, 2
-    from posts as p
-    cross join lateral unnest(p.urls) as l (url)
-    inner join project_urls as u on u.url_key = {{ normalise_url('l.url') }}
+    select c.post_key, u.project_key, 2
+    from post_urls_on_project_hosts as c
+    inner join project_urls as u on u.url_key = {{ normalise_url('c.url') }}
     union all
     select p.post_key, a.project_key, 3
     from posts as p
