@@ -547,13 +547,16 @@ def rows_of(results: dict) -> list[tuple]:
     return rows
 
 
-def dashboards_line(run: dict | None) -> str:
+def part_line(part: str, run: dict | None) -> str:
+    """The note of a part measured again on its own (`run.py --only PART`), merged into the run's files."""
     if not run:
         return ""
     state = "" if run.get("complete") else ", INCOMPLETE"
+    what = {"dashboards": "Dashboard cards", "refresh": "Full and incremental refresh, GX gates"}[part]
+    code = f", {code_line(run['code'])[:-1].lower()}" if "code" in run else ""
     return (
-        f"Dashboard cards: measured in a separate pass (`run.py --only dashboards`) started {run['started_at']},"
-        f" {run.get('seconds', 0) / 60:.1f} min, load average {run['load_before']} before{state}."
+        f"{what}: measured again in a separate pass (`run.py --only {part}`) started {run['started_at']},"
+        f" {run.get('seconds', 0) / 60:.1f} min, load average {run['load_before']} before{code}{state}."
     )
 
 
@@ -572,7 +575,8 @@ def markdown(results: dict) -> str:
         ),
         "",
         code_line(meta["code"]) if "code" in meta else "",
-        dashboards_line(meta.get("dashboards_run")),
+        part_line("dashboards", meta.get("dashboards_run")),
+        part_line("refresh", meta.get("refresh_run")),
         "",
         "| measurement | value | baseline | ratio | target | met? |",
         "|---|---|---|---|---|---|",
@@ -622,6 +626,22 @@ def dashboards_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
         out["cards"] = card_timings(wh, sizes["card_runs"])
 
 
+def refresh_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
+    """Only the refresh: the larger social size through the loader, then refresh_and_gx (full, 1% new, incremental)."""
+    from cstrack.generate.social import generate_social
+    from cstrack.sources.social import load_social
+
+    with scratch_database(workdir) as wh:
+        posts = sizes["social_posts"][1]
+        say(f"refresh: generating and loading {posts} posts")
+        path = generate_social("twitter_v2", workdir / "twitter_v2.jsonl", posts, seed=7 + posts)
+        load_social("twitter_v2", path, wh)
+        path.unlink()
+        social = results.setdefault("social", {})
+        social["refresh"], social["gx"] = refresh_and_gx(sizes, wh, workdir)
+        save()
+
+
 def code_state() -> dict:
     """The commit and the uncommitted changes that the run measured (dbt models and loaders are read from the tree)."""
 
@@ -638,7 +658,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for development")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where bench.json and bench.md go")
     parser.add_argument(
-        "--only", choices=["dashboards"], help="dashboards only: replaces them in the existing bench.json and bench.md"
+        "--only", choices=["dashboards", "refresh"],
+        help="one part only (the dashboards, or the full and incremental refresh): replaces it in the existing bench.json and bench.md",
     )
     parser.add_argument("--child-catalogue", help=argparse.SUPPRESS)
     parser.add_argument("--catalogue-memory", type=int, help=argparse.SUPPRESS)
@@ -673,30 +694,33 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / f"bench{suffix}.json").write_text(json.dumps(results, indent=2) + "\n")
         (args.out / f"bench{suffix}.md").write_text(markdown(results))
 
-    if args.only == "dashboards":
+    if args.only:
         this_run = results["run"]
-        started_dashboards = time.perf_counter()
-        dashboards: dict = {}
+        started_part = time.perf_counter()
+        part: dict = {}
+        keys = {"dashboards": ["dashboards"], "refresh": ["refresh", "gx"]}[args.only]
 
-        def save_dashboards(final: bool = False) -> None:
+        def save_part(final: bool = False) -> None:
             """Merged into the last bench.json as it is now (a full run may still be writing it)."""
             this_run.update(
-                seconds=round(time.perf_counter() - started_dashboards), complete=final,
+                seconds=round(time.perf_counter() - started_part), complete=final,
                 finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 load_after=[round(x, 2) for x in os.getloadavg()],
             )  # fmt: skip
             path = args.out / f"bench{suffix}.json"
             merged = json.loads(path.read_text()) if path.exists() else {"run": {**this_run, "complete": False}}
-            merged["run"]["dashboards_run"] = this_run
-            merged.setdefault("social", {})["dashboards"] = dashboards["social"]["dashboards"]
+            merged["run"][f"{args.only}_run"] = this_run
+            for key in keys:
+                if key in part.get("social", {}):
+                    merged.setdefault("social", {})[key] = part["social"][key]
             path.write_text(json.dumps(merged, indent=2) + "\n")
             (args.out / f"bench{suffix}.md").write_text(markdown(merged))
 
         try:
-            dashboards_pass(sizes, workdir, dashboards, save_dashboards)
+            (dashboards_pass if args.only == "dashboards" else refresh_pass)(sizes, workdir, part, save_part)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        save_dashboards(final=True)
+        save_part(final=True)
         print((args.out / f"bench{suffix}.md").read_text())
         return 0
 
