@@ -25,7 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# Every benchmark against its baseline in one run (benchmarks/README.md): about 45-50 minutes on the shared
+# Every benchmark against its baseline in one run (benchmarks/README.md): about 50 minutes on the shared
 # 2-core machine, most of it building marts from 10^7 posts.
 # Needs the PostgreSQL server of WAREHOUSE_URL (default 127.0.0.1:5432). BENCH_ARGS=--quick: small sizes.
 bench: $(STAMP)
