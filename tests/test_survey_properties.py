@@ -112,7 +112,7 @@ def test_any_bytes_load_or_fail_clearly(wh, fmt, noise):
     check(wh, fmt, prefix + noise)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(
     st.lists(
         st.lists(st.one_of(st.none(), st.integers(-5, 120), st.floats(allow_nan=True), cell), min_size=8, max_size=8),
