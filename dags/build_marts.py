@@ -8,6 +8,7 @@ from datetime import datetime
 from airflow.sdk import AssetAny, dag, task
 
 from cstrack.assets import RAW_ASSETS
+from cstrack.errors import task_errors
 
 
 @dag(
@@ -21,12 +22,14 @@ from cstrack.assets import RAW_ASSETS
 )
 def build_marts():
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
+    @task_errors
     def build_and_publish() -> dict[str, int]:
         from cstrack import orchestration, publish
 
         return publish.build(orchestration.warehouse_from_connection())
 
     @task(retries=2)
+    @task_errors
     def write_report() -> str:
         from cstrack import orchestration, report
 

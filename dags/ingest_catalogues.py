@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from cstrack.assets import CATALOGUE_RECORDS
+from cstrack.errors import task_errors
 
 
 @dag(
@@ -21,6 +22,7 @@ from cstrack.assets import CATALOGUE_RECORDS
 )
 def ingest_catalogues():
     @task(outlets=[CATALOGUE_RECORDS])
+    @task_errors
     def load_catalogues() -> list[dict]:
         from dataclasses import asdict
 

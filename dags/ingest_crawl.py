@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from cstrack.assets import CATALOGUE_RECORDS, CRAWL_PAGES
+from cstrack.errors import task_errors
 
 
 @dag(
@@ -26,6 +27,7 @@ from cstrack.assets import CATALOGUE_RECORDS, CRAWL_PAGES
 )
 def ingest_crawl():
     @task(outlets=[CRAWL_PAGES, CATALOGUE_RECORDS])
+    @task_errors
     def crawl_platforms() -> list[dict]:
         from cstrack import orchestration
         from cstrack.sources.crawl import crawl

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from cstrack.assets import SOCIAL_POSTS
+from cstrack.errors import task_errors
 
 
 @dag(
@@ -22,6 +23,7 @@ from cstrack.assets import SOCIAL_POSTS
 )
 def ingest_social():
     @task(outlets=[SOCIAL_POSTS])
+    @task_errors
     def load_social() -> list[dict]:
         from dataclasses import asdict
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 from cstrack.assets import SURVEY_ANSWERS
+from cstrack.errors import task_errors
 
 
 @dag(
@@ -22,6 +23,7 @@ from cstrack.assets import SURVEY_ANSWERS
 )
 def ingest_survey():
     @task(outlets=[SURVEY_ANSWERS])
+    @task_errors
     def load_surveys() -> list[dict]:
         from dataclasses import asdict
 

@@ -475,7 +475,7 @@ def test_cli_crawl_demo_reextract_and_one_line_errors(server_db, cstrack):
     again = cstrack("crawl", "--reextract", "--demo", check=True)
     assert "already loaded" in again.stderr
     bad = cstrack("crawl", "--platform", "nope")
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "cstrack: error: unknown platform(s) nope; known: " + ", ".join(p.id for p in load_platforms())
     ]

@@ -207,7 +207,7 @@ def test_cli_sync_and_its_one_line_errors(mb, cstrack, tmp_path):
     )
 
     missing = cstrack("metabase", "sync", env={**env, "CSTRACK_REPORTER_PASSWORD": ""})
-    assert missing.returncode == 1 and missing.stderr.strip() == (
+    assert missing.returncode == 2 and missing.stderr.strip() == (
         "cstrack: error: CSTRACK_REPORTER_PASSWORD is not set: Metabase connects to the warehouse as cstrack_reporter"
     )
     bad = tmp_path / "bad.yml"
@@ -216,7 +216,7 @@ def test_cli_sync_and_its_one_line_errors(mb, cstrack, tmp_path):
     )
     mb.reset_log()
     refused = cstrack("metabase", "sync", "--dashboards", str(tmp_path), env=env)
-    assert refused.returncode == 1 and "dashboards/bad.yml: card a: display: 'donut'" in refused.stderr
+    assert refused.returncode == 2 and "dashboards/bad.yml: card a: display: 'donut'" in refused.stderr
     assert mb.calls() == []  # a bad spec fails before anything is sent
 
 

@@ -1,12 +1,13 @@
-"""`cstrack`: one CLI for every step; each command exits non-zero with a one-line reason on failure."""
+"""`cstrack`: one CLI for every step; each command exits 2 with a one-line reason on failure."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from cstrack.errors import CstrackError
+from cstrack.errors import CstrackError, one_line
 
 
 def _warehouse(args) -> int:
@@ -177,6 +178,7 @@ def _export(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cstrack", description="CS Track citizen-science warehouse")
+    parser.add_argument("--debug", action="store_true", help="on failure, also print the traceback")
     commands = parser.add_subparsers(dest="command", required=True)
 
     wh = commands.add_parser("warehouse", help="start, stop or inspect the embedded warehouse")
@@ -257,16 +259,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_traceback(argv: list[str]) -> Path | None:
+    """The current exception's traceback in $CSTRACK_HOME/logs/, for a bug report; None if it cannot be written."""
+    import traceback
+    from datetime import datetime
+
+    try:
+        from cstrack import config
+
+        logs = config.home() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / f"error-{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}.log"
+        path.write_text(f"cstrack {' '.join(argv)}\n\n{traceback.format_exc()}", encoding="utf-8")
+        return path
+    except Exception:  # noqa: BLE001 -- the error being reported matters more than its log
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The one error boundary: every failure ends in one line `cstrack: error: <what>: <why>` and exit
+    code 2; the traceback of an unexpected one goes to $CSTRACK_HOME/logs/ (on stderr with --debug)."""
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except CstrackError as exc:
-        print(f"cstrack: error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("cstrack: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 -- the boundary: nothing reaches the user as a traceback
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        line = f"cstrack: error: {one_line(exc)}"
+        if not isinstance(exc, CstrackError):  # an expected failure's line says it all; a bug needs its traceback
+            log = _write_traceback(argv)
+            if log is not None:
+                line += f" (traceback: {log})"
+        print(line, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from cstrack import config
+from cstrack import config, specs
 from cstrack.errors import CstrackError
 
 DISPLAYS = ("map", "bar", "row", "line", "area", "pie", "table", "scalar")
@@ -120,9 +120,11 @@ def load_dashboard(path: Path) -> Dashboard:
     path = Path(path)
     where = f"dashboards/{path.name}"
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"{where}: cannot read: {str(exc).splitlines()[0]}") from None
+        spec = specs.parse_yaml(path.read_bytes(), where)
+    except OSError as exc:
+        raise SpecError(f"{where}: cannot read: {exc.strerror}") from None
+    except CstrackError as exc:
+        raise SpecError(str(exc)) from None
     if not isinstance(spec, dict):
         raise SpecError(f"{where}: expected a mapping with dashboard, title, filters and cards")
     _check_keys(spec, _DASHBOARD_KEYS, {"dashboard", "title", "cards"}, where)
@@ -146,6 +148,10 @@ def load_dashboard(path: Path) -> Dashboard:
         if card.id in cards:
             raise SpecError(f"{where}: card {card.id}: duplicate id")
         cards[card.id] = card
+    try:  # after the checks above, which name the card or filter: the schema catches the wrong types they let through
+        specs.validate(spec, "dashboard.schema.json", where)
+    except CstrackError as exc:
+        raise SpecError(str(exc)) from None
     return Dashboard(
         id=path.stem,
         title=_text(spec, "title", where),

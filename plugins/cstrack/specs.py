@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def parse_yaml(text: str | bytes, where: str) -> Any:
     if len(text) > MAX_SPEC_BYTES:
         raise MappingError(f"{where}: {len(text)} bytes is too large for a contract (at most {MAX_SPEC_BYTES})")
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 -- a SafeLoader subclass
+        return yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
@@ -61,7 +61,7 @@ def read_yaml(path: Path) -> tuple[Any, bytes]:
     return parse_yaml(raw, str(path)), raw
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(schema_name: str):
     import jsonschema
 

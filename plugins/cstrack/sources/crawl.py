@@ -22,9 +22,8 @@ from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import soupsieve
-import yaml
 
-from cstrack import config, warehouse
+from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError
 from cstrack.loading import LoadResult, print_progress, record_load
 from cstrack.sources import crawl_extract as extract
@@ -78,13 +77,12 @@ def load_platforms(path: str | Path | None = None) -> list[Platform]:
     path = Path(path) if path else platforms_file()
     if not path.is_file():
         raise CstrackError(f"{path}: platform registry not found")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CstrackError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    spec, _ = specs.read_yaml(path)
     if not isinstance(spec, dict) or not isinstance(spec.get("platforms"), list):
         raise CstrackError(f"{path}: the registry is a YAML object with a `platforms` list")
+    # the checks below name the platform by its id; the schema then catches the wrong types they let through
     platforms = [platform_from_spec(item, f"{path}: platform {i}") for i, item in enumerate(spec["platforms"], start=1)]
+    specs.validate(spec, "platform_registry.schema.json", str(path))
     seen = set()
     for platform in platforms:
         if platform.id in seen:

@@ -17,8 +17,9 @@ import codecs
 import csv
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cstrack.errors import MappingError
 
