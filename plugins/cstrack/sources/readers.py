@@ -29,6 +29,14 @@ NUL_REMOVED = "<NUL bytes removed>"  # the ops.unmapped_values value that counts
 csv.field_size_limit(MAX_CELL_CHARS)  # csv's own default, stated: the cap quarantines a row (see rows)
 
 
+class UnterminatedQuote(MappingError):
+    """A quoted cell that is never closed: `row` and `line` where it opened (nothing after it can be trusted)."""
+
+    def __init__(self, message: str, row: int, line: int):
+        super().__init__(message)
+        self.row, self.line = row, line
+
+
 class CsvFile:
     """A CSV export read strictly: `header`, `duplicated` header names, and `rows()`."""
 
@@ -81,9 +89,11 @@ class CsvFile:
                         number += 1
                         if lines.line_num > start or "end of data" in str(exc):
                             # inside a quoted cell across lines: nothing after it can be trusted
-                            raise MappingError(
+                            raise UnterminatedQuote(
                                 f"{self.path}: row {number} (line {start}): a quoted cell opened here is never "
-                                f"closed (unterminated quote?): {exc}"
+                                f"closed (unterminated quote?): {exc}",
+                                number,
+                                start,
                             ) from None
                         yield number, start, None, f"line {start}: not valid CSV: {_csv_reason(exc)}"
                         continue

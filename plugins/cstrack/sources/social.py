@@ -6,7 +6,16 @@ file size:
   sequence of top-level values (one page, JSON lines, concatenated pages), one value at a time. Memory
   holds one value (a Twitter page or a Mastodon status) plus a 1 MiB read-ahead; a single value larger
   than MAX_VALUE_CHARS (64 Mi characters) is quarantined instead of read.
-- CSV (lynguo) is read record by record by the csv module.
+- CSV (lynguo) is read record by record by the shared strict reader (readers.CsvFile).
+
+What a source delivers either loads or is quarantined in ops.quarantine with its reason, never merged
+and never sent to PostgreSQL half-clean: a post dated before FIRST_POST_AT (2006-03-21, the first
+tweet) or after now + 1 day, or not representable (year 0, year 10000 once its offset applies); JSON
+nested too deeply or a number too long to read; a string over readers.MAX_CELL_CHARS; invalid UTF-8
+bytes; a CSV record with more or fewer fields than the header; a quoted CSV cell never closed (that
+line and the rest of the file, one quarantined record). NUL characters are removed wherever they are
+(`\\u0000` escapes in JSON, NUL bytes in CSV cells) and counted per field in ops.unmapped_values
+(value readers.NUL_REMOVED).
 
 Posts are enriched at load time (language, VADER sentiment, SDG mentions, normalised hashtags,
 pseudonyms) and land in `raw.social_post` with COPY through `record_load`. Text and handles stay in
@@ -25,7 +34,7 @@ import re
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -33,13 +42,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cstrack import config, warehouse
-from cstrack.errors import CstrackError
+from cstrack.errors import CstrackError, MappingError
 from cstrack.loading import LoadResult, record_load
 from cstrack.privacy import pseudonymise
+from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED, CsvFile, UnterminatedQuote
 
 FORMATS = ("twitter_v2", "mastodon", "lynguo")
 # Bump when parsing or enrichment changes: files then load again as new observations (dbt keeps the latest).
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 TABLE = "raw.social_post"
 COLUMNS = (
     "source_format", "platform", "post_id", "posted_at", "kind", "referenced_post_id", "author_handle",
@@ -58,6 +68,10 @@ LYNGUO_COLUMNS = ("Fecha", "Fuente", "Texto", "Enlace", "Marca", "Usuario", "Opi
 CHUNK_CHARS = 1 << 20
 MAX_VALUE_CHARS = 64 << 20
 MAX_BIGINT = 2**63 - 1
+# Post timestamps: nothing was posted before the first tweet (2006-03-21), nor later than now + 1 day
+# (a clock a little ahead); anything outside is quarantined at load, never published.
+FIRST_POST_AT = datetime(2006, 3, 21, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
 # Per-record problems that make a post unusable; anything else is a bug and should surface.
 RECORD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError)
 
@@ -73,13 +87,17 @@ class BadPost(ValueError):
 # --- streaming JSON ------------------------------------------------------------------------------------
 
 
-def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
+def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator[tuple[Any, str | None]]:
     """Yield (value, None) for each top-level value, or (None, reason) for what cannot be parsed.
 
     A top-level array yields its elements; otherwise consecutive top-level values (JSON lines, one
     document, concatenated documents). After a syntax error, a sequence resumes at the next line (so
     one bad JSON line costs one line); inside an array nothing after the error can be trusted, so the
-    rest of the array is reported once and not read.
+    rest of the array is reported once and not read. A value nested too deeply for the parser, or with
+    a number of more digits than Python converts, is such an error (never a RecursionError).
+
+    Strings never hold NUL: `\\u0000` escapes are removed, and counted per key path ('data.text') in
+    `nul_removed` when given. Bytes that are not UTF-8 stay as lone surrogates (the caller refuses them).
     """
     decoder = json.JSONDecoder()
     with path.open(encoding="utf-8", errors="surrogateescape") as handle:
@@ -116,6 +134,8 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
                 try:
                     value, end = decoder.raw_decode(buf, pos)
                     if end < len(buf) or eof:  # a number at the buffer's end may continue in the next chunk
+                        if buf.find("\\u0000", pos, end) >= 0:  # rare: walk the value only then
+                            value = _without_nul(value, nul_removed)
                         pos = end
                         return value, None
                     fill(len(buf) - pos)
@@ -129,6 +149,10 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
                     if len(buf) - pos >= MAX_VALUE_CHARS:
                         return None, f"a JSON value at {where(pos)} is larger than {MAX_VALUE_CHARS} characters"
                     return None, f"not valid JSON at {where(exc.pos)}: {exc.msg}"
+                except RecursionError:
+                    return None, f"the JSON value at {where(pos)} is nested too deeply to read"
+                except ValueError as exc:  # a number of more digits than int() converts (sys.get_int_max_str_digits)
+                    return None, f"the JSON value at {where(pos)} cannot be read: {str(exc).split(';')[0]}"
 
         if not skip_ws():
             return
@@ -177,6 +201,36 @@ def iter_json_values(path: Path) -> Iterator[tuple[Any, str | None]]:
             yield value, None
 
 
+def _without_nul(value: Any, counts: Counter | None) -> Any:
+    """`value` with NUL removed from every string (keys aside), counting the strings per key path.
+    Iterative: a value the parser accepted may be nested deeper than Python's recursion limit allows."""
+    if isinstance(value, str):
+        if "\x00" in value and counts is not None:
+            counts["(value)"] += 1
+        return value.replace("\x00", "")
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(child, str):
+                if "\x00" in child:
+                    node[key] = child.replace("\x00", "")
+                    if counts is not None:
+                        field = (f"{path}.{key}" if path else str(key)) if isinstance(node, dict) else (path or "(value)")
+                        counts[_snippet(field)[:200]] += 1
+            elif isinstance(child, (dict, list)):
+                stack.append((child, (f"{path}.{key}" if path else str(key)) if isinstance(node, dict) else path))
+    return value
+
+
+def _record_nul(nul_removed: Counter, unmapped: Counter | None) -> None:
+    """NUL removals (field -> strings) as ops.unmapped_values rows (field, NUL_REMOVED, n)."""
+    if unmapped is not None:
+        for field, n in nul_removed.items():
+            unmapped[(field, NUL_REMOVED)] += n
+
+
 # --- shared helpers ------------------------------------------------------------------------------------
 
 
@@ -189,14 +243,29 @@ def _unique(values) -> list:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _timestamp(value, field: str) -> datetime:
+def _latest_post_at() -> datetime:
+    """The latest post time a load accepts: now + 1 day (taken once per file)."""
+    return datetime.now(UTC) + FUTURE_SLACK
+
+
+def _timestamp(value, field: str, latest: datetime) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise BadPost(field, f"{field} is missing")
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise BadPost(field, f"{field} is not an ISO timestamp: {value[:60]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise BadPost(field, f"{field} is not an ISO timestamp (years 0001 to 9999): {value[:60]!r}") from None
+    return _within_bounds(moment if moment.tzinfo else moment.replace(tzinfo=UTC), field, value, latest)
+
+
+def _within_bounds(moment: datetime, field: str, value: str, latest: datetime) -> datetime:
+    """`moment` if a post can have been made then; BadPost naming the field and value otherwise. Aware
+    datetimes compare in UTC without overflow, so 9999-12-31T23:00-05:00 (year 10000 in UTC) is 'after'."""
+    if moment < FIRST_POST_AT:
+        raise BadPost(field, f"{field} {value.strip()[:60]!r} is before 2006-03-21T00:00Z (the first tweet): impossible for a post")
+    if moment > latest:
+        raise BadPost(field, f"{field} {value.strip()[:60]!r} is after now + 1 day ({latest:%Y-%m-%dT%H:%MZ}): impossible for a post")
+    return moment
 
 
 def _count(value) -> int | None:
@@ -236,6 +305,8 @@ def _snippet(value) -> str:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     except ValueError:
         text = repr(value)
+    except RecursionError:
+        text = "(a value nested too deeply to show)"
     return text[:1000].encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
@@ -244,6 +315,11 @@ def _check_text(values: tuple) -> tuple:
     strings = [v for v in values if isinstance(v, str)]
     strings += [x for v in values if isinstance(v, list) for x in v if isinstance(x, str)]
     joined = "\x1f".join(strings)
+    if len(joined) > MAX_CELL_CHARS:  # rare: find the string too long to store
+        for column, value in zip(COLUMNS, values):
+            for string in value if isinstance(value, list) else (value,):
+                if isinstance(string, str) and len(string) > MAX_CELL_CHARS:
+                    raise BadPost(column, _too_long(column, string))
     if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
         return values  # the common case: one check for the whole row
     cleaned = []
@@ -254,6 +330,10 @@ def _check_text(values: tuple) -> tuple:
             value = [_clean_str(column, v) if isinstance(v, str) else v for v in value]
         cleaned.append(value)
     return tuple(cleaned)
+
+
+def _too_long(field: str, value: str) -> str:
+    return f"{field} is {len(value)} characters long, over the limit of {MAX_CELL_CHARS} ({MAX_CELL_CHARS // 1024} KiB)"
 
 
 def _encodes(text: str) -> bool:
@@ -430,6 +510,8 @@ class Enricher:
         """The raw.social_post values of a parsed post."""
         platform = post["platform"]
         text = post.get("text") or ""
+        if len(text) > MAX_CELL_CHARS:  # before language detection and sentiment spend time on it
+            raise BadPost("text", _too_long("text", text))
         language, detected = self.language(post.get("source_language"), text)
         hashtags = _unique(_normalised_hashtag(t) for t in post.get("hashtags", ()) if isinstance(t, str))
         mentions = post.get("mentions", ())  # (handle, stable id or None)
@@ -451,13 +533,16 @@ class Enricher:
 _KIND_OF_REFERENCE = {"retweeted": "repost", "quoted": "quote", "replied_to": "reply"}
 
 
-def twitter_posts(path: Path) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
     """(post number, post, reason, field, raw value) for each tweet of API v2 pages (JSON, JSONL or arrays).
 
     A page's `errors` for unavailable tweets (deleted, suspended, protected) are quarantined with their reason.
+    NUL characters removed from strings are counted in `unmapped` (key path, NUL_REMOVED).
     """
     number = 0
-    for page_number, (page, error) in enumerate(iter_json_values(path), start=1):
+    latest = _latest_post_at()
+    nul_removed: Counter = Counter()
+    for page_number, (page, error) in enumerate(iter_json_values(path, nul_removed), start=1):
         if error:
             number += 1
             yield number, None, f"page {page_number}: {error}", None, None
@@ -480,7 +565,7 @@ def twitter_posts(path: Path) -> Iterator[tuple[int, dict | None, str | None, st
         for tweet in tweets:
             number += 1
             try:
-                yield number, _tweet(tweet, users), None, None, None
+                yield number, _tweet(tweet, users, latest), None, None, None
             except BadPost as exc:
                 yield number, None, f"page {page_number}: {exc}", exc.field, _snippet(tweet)
             except RECORD_ERRORS as exc:
@@ -491,15 +576,19 @@ def twitter_posts(path: Path) -> Iterator[tuple[int, dict | None, str | None, st
             resource = problem.get("resource_id") or problem.get("value") or "?"
             title = problem.get("title") or "error"
             detail = problem.get("detail") or ""
-            yield number, None, f"page {page_number}: tweet {resource} not available ({title}: {detail})".strip(), "errors", _snippet(problem)
+            # a tweet of the request, or one an expansion names (a referenced tweet, a mentioned user)
+            what = problem.get("resource_type") if isinstance(problem.get("resource_type"), str) else "tweet"
+            yield number, None, f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip(), "errors", _snippet(problem)
+    _record_nul(nul_removed, unmapped)
 
 
-def _tweet(tweet, users: dict) -> dict:
+def _tweet(tweet, users: dict, latest: datetime) -> dict:
     if not isinstance(tweet, dict):
         raise BadPost(None, "a tweet is not a JSON object")
     post_id = _id(tweet.get("id"), "id")
     author_id = _id(tweet.get("author_id"), "author_id")
-    text = _dict(tweet.get("note_tweet")).get("text") or tweet.get("text")
+    note = _dict(tweet.get("note_tweet"))  # a post over 280 characters: `text` is its truncated start
+    text = note.get("text") or tweet.get("text")
     if text is not None and not isinstance(text, str):
         raise BadPost("text", "text is not a string")
     references = {}
@@ -512,7 +601,8 @@ def _tweet(tweet, users: dict) -> dict:
         if ref_type in references:
             kind, referenced = ref_kind, references[ref_type]
             break
-    entities = _dict(tweet.get("entities"))
+    # the entities of the text kept: a long post's are in note_tweet (the top level's cover the truncated text)
+    entities = _dict(note.get("entities")) if note.get("text") and "entities" in note else _dict(tweet.get("entities"))
     metrics = _dict(tweet.get("public_metrics"))
     withheld = tweet.get("withheld")
     withheld_in = None
@@ -525,7 +615,7 @@ def _tweet(tweet, users: dict) -> dict:
         "source_format": "twitter_v2",
         "platform": "twitter",
         "post_id": post_id,
-        "posted_at": _timestamp(tweet.get("created_at"), "created_at"),
+        "posted_at": _timestamp(tweet.get("created_at"), "created_at", latest),
         "kind": kind,
         "referenced_post_id": referenced,
         "author_handle": handle if isinstance(handle, str) else None,  # unknown when `includes` is missing
@@ -553,21 +643,26 @@ def _tweet(tweet, users: dict) -> dict:
 # --- mastodon ------------------------------------------------------------------------------------------
 
 _TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
 _HREF = re.compile(r"""<a\s[^>]*?href=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
 
 
-def mastodon_posts(path: Path) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
-    """(post number, post, reason, field, raw value) for each Status of a JSON array (or JSON lines)."""
-    for number, (status, error) in enumerate(iter_json_values(path), start=1):
+def mastodon_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    """(post number, post, reason, field, raw value) for each Status of a JSON array (or JSON lines).
+    NUL characters removed from strings are counted in `unmapped` (key path, NUL_REMOVED)."""
+    latest = _latest_post_at()
+    nul_removed: Counter = Counter()
+    for number, (status, error) in enumerate(iter_json_values(path, nul_removed), start=1):
         if error:
             yield number, None, error, None, None
             continue
         try:
-            yield number, _status(status), None, None, None
+            yield number, _status(status, latest), None, None, None
         except BadPost as exc:
             yield number, None, str(exc), exc.field, _snippet(status)
         except RECORD_ERRORS as exc:
             yield number, None, f"malformed status ({type(exc).__name__}: {exc})", None, _snippet(status)
+    _record_nul(nul_removed, unmapped)
 
 
 def _acct(account: dict) -> str:
@@ -586,7 +681,7 @@ def _status_id(status: dict, field: str) -> str:
     return _sha(uri) if isinstance(uri, str) and uri.strip() else _id(status.get("id"), field)
 
 
-def _status(status) -> dict:
+def _status(status, latest: datetime) -> dict:
     if not isinstance(status, dict):
         raise BadPost(None, "a status is not a JSON object")
     if status.get("visibility") in ("private", "direct"):
@@ -620,7 +715,9 @@ def _status(status) -> dict:
     card_url = _dict(content_of.get("card")).get("url")
     if isinstance(card_url, str):
         urls.append(card_url)
-    text = html.unescape(_TAG.sub(" ", re.sub(r"<br\s*/?>|</p>", "\n", content))).strip()
+    # inline tags go without a trace (Mastodon writes '#<span>tag</span>', '@<span>user</span>' and links as
+    # '<span class="invisible">https://</span><span>example.org</span>'); paragraphs and breaks are new lines
+    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", content))).strip()
     if status.get("spoiler_text") and isinstance(status["spoiler_text"], str):
         text = f"{status['spoiler_text']}\n{text}"
     handles = [_acct(m) for m in mentions]
@@ -628,7 +725,7 @@ def _status(status) -> dict:
         "source_format": "mastodon",
         "platform": "mastodon",
         "post_id": post_id,
-        "posted_at": _timestamp(status.get("created_at"), "created_at"),
+        "posted_at": _timestamp(status.get("created_at"), "created_at", latest),
         "kind": kind,
         "referenced_post_id": referenced,
         "author_handle": acct,
@@ -657,17 +754,19 @@ _MENTION = re.compile(r"(?<![\w])@(\w{1,50})", re.UNICODE)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
-def _lynguo_time(value: str) -> datetime:
+def _lynguo_time(value: str, latest: datetime) -> datetime:
     text = value.strip()
     for fmt in _LYNGUO_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)  # Lynguo exports carry no zone: UTC
+            moment = datetime.strptime(text, fmt).replace(tzinfo=UTC)  # Lynguo exports carry no zone: UTC
         except ValueError:
             continue
+        return _within_bounds(moment, "Fecha", text, latest)
     try:
-        return _timestamp(text, "Fecha")
-    except BadPost:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
         raise BadPost("Fecha", f"Fecha is not a date and time: {value[:40]!r}") from None
+    return _within_bounds(moment if moment.tzinfo else moment.replace(tzinfo=UTC), "Fecha", text, latest)
 
 
 def _header_key(name: str) -> str:
@@ -679,52 +778,65 @@ def _header_key(name: str) -> str:
 def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
     """(first line of the record, post, reason, field, raw value) for each record of a Lynguo CSV export.
 
-    Lines are numbered in the file (the header is line 1). Invalid UTF-8 bytes quarantine their record
-    only: the file is decoded with `surrogateescape` and a record holding an escaped byte is refused.
+    Read by the shared strict reader (readers.CsvFile). Lines are numbered in the file (the header is
+    line 1). Quarantined, each with its line: a record whose field count differs from the header's (the
+    counts in the reason), a cell over MAX_CELL_CHARS, invalid UTF-8 bytes (the file is decoded with
+    `surrogateescape` and a record holding an escaped byte is refused, naming the field). A quoted cell
+    never closed would swallow the following records: its line and the rest of the file are one
+    quarantined record, never merged. A header without Fecha, Texto and Usuario, or naming a column
+    twice, is one quarantined record and nothing else is read. NUL bytes are removed from cells and
+    counted per column in `unmapped` (column, NUL_REMOVED).
     """
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        reader = csv.reader(handle, delimiter=";")
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            yield 1, None, f"line 1: unreadable header ({exc})", None, None
-            return
-        if header is None:
-            return
-        positions = {_header_key(h): i for i, h in enumerate(header)}
-        missing = [c for c in LYNGUO_COLUMNS if _header_key(c) in ("fecha", "texto", "usuario") and _header_key(c) not in positions]
-        if missing:
+    try:
+        reader = CsvFile(path, encoding="utf-8-sig", delimiter=";", errors="surrogateescape")
+    except MappingError as exc:  # the header is not valid CSV
+        yield 1, None, f"line 1: unreadable header ({str(exc).removeprefix(f'{path}: ')})", None, None
+        return
+    header = reader.header
+    if not header:
+        return
+    keys = [_header_key(h) for h in header]
+    positions = {key: i for i, key in enumerate(keys)}
+    missing = [c for c in LYNGUO_COLUMNS if _header_key(c) in ("fecha", "texto", "usuario") and _header_key(c) not in positions]
+    if missing:
+        yield 1, None, (
+            f"line 1: the header lacks {', '.join(missing)}; a Lynguo export has {';'.join(LYNGUO_COLUMNS)}"
+        ), missing[0], _snippet(";".join(header))
+        return
+    for name in LYNGUO_COLUMNS:
+        places = [str(i + 1) for i, key in enumerate(keys) if key == _header_key(name)]
+        if len(places) > 1:
             yield 1, None, (
-                f"line 1: the header lacks {', '.join(missing)}; a Lynguo export has {';'.join(LYNGUO_COLUMNS)}"
-            ), missing[0], _snippet(";".join(header))
+                f"line 1: the header names {name} {len(places)} times (columns {', '.join(places)}): which one "
+                f"holds the data is unknown, so the file was not read"
+            ), name, _snippet(";".join(header))
             return
-        column = {c: positions.get(_header_key(c)) for c in LYNGUO_COLUMNS}
-        last_line = reader.line_num
-        while True:
-            start = last_line + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                last_line = reader.line_num
-                yield start, None, f"line {start}: not a valid CSV record ({exc})", None, None
+    column = {c: positions.get(_header_key(c)) for c in LYNGUO_COLUMNS}
+    latest = _latest_post_at()
+    try:
+        for _row, line, record, reason in reader.rows():
+            if record is None:  # field count, a cell too large, a malformed quoted cell
+                yield line, None, reason, None, None
                 continue
-            last_line = reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
             try:
-                yield start, _lynguo_record(record, column, len(header), start, unmapped), None, None, None
+                yield line, _lynguo_record(record, column, unmapped, latest), None, None, None
             except BadPost as exc:
-                yield start, None, f"line {start}: {exc}", exc.field, _snippet(";".join(record))
+                yield line, None, f"line {line}: {exc}", exc.field, _snippet(";".join(record))
             except RECORD_ERRORS as exc:
-                yield start, None, f"line {start}: malformed record ({type(exc).__name__}: {exc})", None, _snippet(";".join(record))
+                yield line, None, f"line {line}: malformed record ({type(exc).__name__}: {exc})", None, _snippet(";".join(record))
+    except UnterminatedQuote as exc:
+        yield exc.line, None, (
+            f"line {exc.line}: a quoted cell opened here is never closed (unterminated quote?): nothing after it "
+            f"can be trusted, so this line and the rest of the file were not read"
+        ), None, None
+    if unmapped is not None:
+        for name, n in reader.nul_cells.items():
+            unmapped[(_snippet(name), NUL_REMOVED)] += n
 
 
-def _lynguo_record(record: list[str], column: dict, width: int, line: int, unmapped) -> dict:
-    if len(record) < width or any(c.strip() for c in record[width:]):  # trailing empty fields are fine
-        raise BadPost(None, f"expected {width} fields separated by ';', found {len(record)}")
-    record = [cell.replace("\x00", "") for cell in record]  # NUL is never data (and PostgreSQL refuses it)
+def _lynguo_record(record: list[str], column: dict, unmapped, latest: datetime) -> dict:
     for name, index in column.items():
         if index is not None:
             _clean_str(name, record[index])  # invalid bytes: refuse the record, naming the field
@@ -761,7 +873,7 @@ def _lynguo_record(record: list[str], column: dict, width: int, line: int, unmap
         "source_format": "lynguo",
         "platform": platform,
         "post_id": post_id,
-        "posted_at": _lynguo_time(cell("Fecha")),
+        "posted_at": _lynguo_time(cell("Fecha"), latest),
         "kind": "repost" if re.match(r"^RT\s+@", text) else "original",
         "author_handle": user,
         "author_key": "@" + user.casefold(),
@@ -781,9 +893,9 @@ def _lynguo_record(record: list[str], column: dict, width: int, line: int, unmap
 
 def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
     if format == "twitter_v2":
-        return twitter_posts(path)
+        return twitter_posts(path, unmapped)
     if format == "mastodon":
-        return mastodon_posts(path)
+        return mastodon_posts(path, unmapped)
     if format == "lynguo":
         return lynguo_posts(path, unmapped)
     raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
