@@ -223,6 +223,9 @@ def test_restricted_raw_tables(built):
         conn.execute("set role cstrack_transformer")
         assert conn.execute("select count(*) from raw.survey_answer").fetchone()[0] > 0
         assert conn.execute("select count(gender) from raw.survey_respondent").fetchone()[0] > 0
+        # attributes of any name (and open answers, which dbt publishes only as categories of >= 5 respondents)
+        readable = conn.execute("select count(attributes), count(attributes_open) from raw.survey_respondent")
+        assert readable.fetchone()[0] > 0
         for sql in ("select count(*) from raw.survey_free_text", "select attributes_raw from raw.survey_respondent"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                 conn.execute(sql)

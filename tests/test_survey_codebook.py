@@ -87,8 +87,14 @@ def export(tmp_path):
             BASE["demographics"],
             ["item 'Q1'", "unknown construct 'motivation'", "candidates: interest"],
         ),
-        (BASE["items"], "gender: {column: Gender}", ["demographics.gender", "exactly one of `map`, `parse`"]),
-        (BASE["items"], "sex: {column: Gender, map: {f: female}}", ["demographics.sex", "unknown attribute"]),
+        (
+            BASE["items"],
+            "gender: {column: Gender, map: {f: female}, parse: country}",
+            ["demographics.gender", "at most one of `map`, `parse`"],
+        ),
+        (BASE["items"], "Sex: {column: Gender, map: {f: female}}", ["demographics.Sex", "lower_snake_case"]),
+        (BASE["items"], "overall: {column: Gender}", ["demographics.overall", "reserved"]),
+        (BASE["items"], "gender: {column: Gender, parse: [country]}", ["demographics.gender.parse", "is not one of"]),
         (
             BASE["items"],
             "gender: {column: Geschlecht, map: {f: female}}",
@@ -130,7 +136,7 @@ def test_cli_loads_and_reports_codebook_errors_on_one_line(server_db, cstrack, t
         str(codebook(tmp_path, '  Q1: {column_prefix: "Q", scale: agree5, construct: interest}')),
         str(export),
     )
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert bad.stderr.startswith("cstrack: error: ") and bad.stderr.count("\n") == 1
     assert "item 'Q1': column_prefix 'Q' matches 3 columns" in bad.stderr
 

@@ -50,6 +50,8 @@ class CsvFile:
                 header = next(csv.reader(handle, delimiter=delimiter, strict=True), [])
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc) from None
+        except UnicodeError as exc:  # not a decoding of one byte: e.g. a UTF-16 file without its BOM
+            raise MappingError(f"{self.path}: not valid {self.encoding}: {exc}") from None
         except csv.Error as exc:
             raise MappingError(f"{self.path}: the header (line 1) is not valid CSV: {exc}") from None
         self.header = [self._clean(name, "(header)") for name in header]
@@ -115,13 +117,18 @@ class CsvFile:
                     yield number, start, cells, None
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc) from None
+        except UnicodeError as exc:
+            raise MappingError(f"{self.path}: row {number + 1}: not valid {self.encoding}: {exc}") from None
 
     def _decode_error(self, exc: UnicodeDecodeError) -> MappingError:
         """Name the row, line and byte offset of the first byte that is not of the encoding: the decoder
         reads ahead in blocks, so the record being parsed when it fails may be far before the bad byte."""
         line, offset = _first_bad_byte(self.path, self.encoding)
-        row = self._row_at_line(line)
-        where = "the header" if row == 0 else f"row {row}"
+        try:
+            row = self._row_at_line(line)
+        except (UnicodeError, csv.Error):  # a UTF-16 file without its BOM; a line past the cell cap
+            row = None
+        where = "the header" if row == 0 else f"row {row}" if row is not None else "a row"
         return MappingError(f"{self.path}: {where} (line {line}, byte {offset}): not valid {self.encoding}: {exc.reason}")
 
     def _row_at_line(self, line: int) -> int:
@@ -153,6 +160,8 @@ def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int]:
                 decoder.decode(data)
             except UnicodeDecodeError as exc:
                 return line, offset + max(exc.start, 0)
+            except UnicodeError:
+                return line, offset
             offset += len(data)
     return line if offset else 1, offset
 

@@ -2,9 +2,21 @@
 
 A codebook (`surveys/<codebook>.yml`) names, for each Likert item, its column (exactly, or by a
 prefix of the long question header), its scale, its construct and whether it is reverse-coded; and
-how to read consent, the respondent id, the submission time, the respondent's attributes (gender,
-age band, country, project, language) and free-text questions. It is checked against the contract
-and the file's header before anything loads.
+how to read consent, the respondent id, the submission time, the respondent's attributes (any
+lower_snake_case name: gender, age_band, country, project, language, education, ...) and free-text
+questions. It is read without YAML aliases, checked by type against
+schemas/survey_codebook.schema.json, then against the contract and the file's header before anything
+loads.
+
+Attributes: a constant (`value`), a column with a `map` (answer -> category) or `parse`
+(country, language), or a column with neither: an open answer, published by dbt only as the
+categories held by at least 5 respondents of the survey and wave (rarer answers become `other`).
+
+Files are read strictly (cstrack.sources.readers): a CSV row whose field count differs from the
+header's, or that is not valid CSV, is quarantined (each of its answer cells, with the reason); an
+unterminated quote, a byte not of the encoding, a workbook that is not one or a missing sheet is a
+one-line error naming the row (or sheet); NUL bytes are removed and counted in ops.unmapped_values;
+a column the codebook reads that appears twice in the header is refused.
 
 What a load writes (one transaction, through `record_load`):
 - `raw.survey_answer`: one row per answer cell (respondent x item) of a consenting respondent, the
@@ -13,9 +25,11 @@ What a load writes (one transaction, through `record_load`):
   its scale or not a number is quarantined alone; every cell of a row without consent (or with an
   empty or duplicate respondent id) is quarantined with that reason, and nothing else of that row
   is kept.
-- `raw.survey_respondent`: one row per consenting respondent with the mapped attributes; the raw
-  strings stay in `attributes_raw`; values a `map`/`parse` does not cover are counted in
-  `ops.unmapped_values` and become null.
+- `raw.survey_respondent`: one row per consenting respondent: `attributes` holds every attribute's
+  category (mapped, parsed or constant; the five classic ones also in their own columns),
+  `attributes_open` the open answers (whitespace collapsed) that dbt publishes only as categories
+  held by at least 5 respondents; the raw strings stay in `attributes_raw`; values a `map`/`parse`
+  does not cover are counted in `ops.unmapped_values` and become null.
 - `raw.survey_item`: the codebook's items, scales and constructs as this load applied them.
 - `raw.survey_free_text`: free-text answers, in a table only the loader can read.
 Respondent ids (or, without an id column, the row number) are pseudonymised with a keyed hash.
@@ -24,7 +38,6 @@ Respondent ids (or, without an id column, the row number) are pseudonymised with
 from __future__ import annotations
 
 import abc
-import csv
 import difflib
 import hashlib
 import json
@@ -38,21 +51,25 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from cstrack import config, warehouse
+from cstrack import config, specs, warehouse
 from cstrack.errors import MappingError
 from cstrack.loading import LoadResult, load_inbox_folder, record_load
 from cstrack.privacy import pseudonymise
-from cstrack.sources.parsing import PARSERS, is_placeholder, normalise_key
+from cstrack.sources.parsing import PARSERS, collapse_whitespace, is_placeholder, normalise_key
+from cstrack.sources.readers import NUL_REMOVED, CsvFile, xlsx_rows
 
 TOP_LEVEL = {
     "survey", "wave", "title", "description", "format", "sheet", "csv", "respondent_id", "submitted_at",
     "consent", "context", "demographics", "scales", "items", "constructs", "free_text",
 }  # fmt: skip
 FORMATS = {"csv", "xlsx", "sav"}
+SCHEMA = "survey_codebook.schema.json"
+# the classic attributes, also kept in their own columns of raw.survey_respondent and the marts; a
+# codebook may name any other attribute (education, occupation, ...): it lands in `attributes`
 ATTRIBUTES = ("language", "gender", "age_band", "country", "project")
 ATTRIBUTE_PARSERS = {"country": PARSERS["country"], "language": PARSERS["language"]}
+ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+RESERVED_ATTRIBUTES = {"overall"}  # the marts' dimension of all respondents
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 DATA_SUFFIXES = {".csv", ".xlsx", ".sav"}
 
@@ -80,6 +97,11 @@ class Attribute:
     value: Any = None  # a constant (context), when ref is None
     map: dict[str, Any] | None = None
     parse: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """A column read as answered (no map, no parse): published only as categories of >= 5 respondents."""
+        return self.ref is not None and self.map is None and self.parse is None
 
 
 @dataclass
@@ -132,11 +154,7 @@ class Codebook:
         where = str(path)
         if not path.is_file():
             raise _fail(where, "codebook file not found")
-        raw = path.read_bytes()
-        try:
-            spec = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise _fail(where, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        spec, raw = specs.read_yaml(path)  # aliases refused: a "billion laughs" codebook is one line
         if not isinstance(spec, dict):
             raise _fail(
                 where, "a codebook is a YAML object with `survey`, `wave`, `format`, `scales`, `items`, `constructs`"
@@ -151,6 +169,9 @@ class Codebook:
             raise _fail(where, "the codebook's file name must be lower_snake_case (it prefixes its data files)")
         if spec["format"] not in FORMATS:
             raise _fail(where, f"format {spec['format']!r} is not one of {sorted(FORMATS)}")
+        specs.validate(spec, SCHEMA, where)  # every key by type: one line naming the key
+        csv_options = {"delimiter": ",", "encoding": "utf-8-sig", **(spec.get("csv") or {})}
+        specs.check_encoding(csv_options["encoding"], f"{where}: csv.encoding")
         scales = {name: _scale(where, name, rule) for name, rule in _object(where, "scales", spec["scales"]).items()}
         constructs = {
             name: _construct(where, name, rule)
@@ -181,7 +202,7 @@ class Codebook:
             wave=str(spec["wave"]),
             format=spec["format"],
             sheet=spec.get("sheet", 0),
-            csv_options={"delimiter": ",", "encoding": "utf-8-sig", **(spec.get("csv") or {})},
+            csv_options=csv_options,
             respondent_id=_optional_ref(where, "respondent_id", spec.get("respondent_id")),
             submitted_at=_optional_ref(where, "submitted_at", spec.get("submitted_at"), allowed={"parse"}),
             consent=consent,
@@ -292,8 +313,10 @@ def _attributes(where: str, spec: dict) -> list[Attribute]:
     for section in ("context", "demographics"):
         for name, rule in _object(where, section, spec.get(section) or {}).items():
             what = f"{section}.{name}"
-            if name not in ATTRIBUTES:
-                raise _fail(where, f"{what}: unknown attribute; known: {', '.join(ATTRIBUTES)}")
+            if not isinstance(name, str) or not ATTRIBUTE_NAME.fullmatch(name):
+                raise _fail(where, f"{what}: an attribute name is lower_snake_case (a-z, 0-9, _), e.g. education")
+            if name in RESERVED_ATTRIBUTES:
+                raise _fail(where, f"{what}: '{name}' is reserved (the marts' segment of all respondents)")
             if name in attributes:
                 raise _fail(where, f"{what}: attribute '{name}' is given twice")
             if not isinstance(rule, dict):
@@ -308,9 +331,9 @@ def _attributes(where: str, spec: dict) -> list[Attribute]:
                 raise _fail(where, f"{what}: `map` must be an object of answer: value")
             if "parse" in rule and rule["parse"] not in ATTRIBUTE_PARSERS:
                 raise _fail(where, f"{what}: parse {rule['parse']!r} is not one of {', '.join(ATTRIBUTE_PARSERS)}")
-            if ("map" in rule) == ("parse" in rule):
-                # an answer read as is could be any free string: it must never reach marts unmapped
-                raise _fail(where, f"{what}: a column attribute needs exactly one of `map`, `parse`")
+            if "map" in rule and "parse" in rule:
+                raise _fail(where, f"{what}: give at most one of `map`, `parse`")
+            # neither: an open answer, published only as the categories held by >= 5 respondents (dbt)
             mapping = {
                 normalise_key(str(k)): (None if v is None else str(v)) for k, v in (rule.get("map") or {}).items()
             }
@@ -326,65 +349,67 @@ class Reader(abc.ABC):
         self.codebook, self.path = codebook, path
         self.columns: list[str] = []
         self.labels: dict[str, str] = {}  # SPSS variable labels: LimeSurvey puts the question text there
+        self.nul_cells: Counter = Counter()  # column -> cells whose NUL bytes were removed
+
+    @property
+    def duplicated(self) -> set[str]:
+        """Header names that appear more than once (a column the codebook reads must not)."""
+        return {name for name, n in Counter(self.columns).items() if n > 1}
 
     @abc.abstractmethod
-    def rows(self) -> Iterator[tuple[int, dict]]:
-        """(1-based data row number, {column: cell}) for every data row."""
+    def rows(self) -> Iterator[tuple[int, dict | None, str | None]]:
+        """(1-based data row number, {column: cell}, None) for every data row, or (number, None, reason)
+        for a row that cannot be read (each of its answer cells is quarantined with the reason)."""
 
 
 class CsvReader(Reader):
+    """A strict CSV reader (readers.CsvFile): a row whose field count differs from the header's, an
+    oversized cell or a malformed quote is quarantined; an unterminated quote or a byte not of the
+    encoding is a MappingError naming the row, line (and byte)."""
+
     def __init__(self, codebook: Codebook, path: Path):
         super().__init__(codebook, path)
-        self.columns = next(self._rows(), [])
-
-    def _rows(self):
-        opts = self.codebook.csv_options
-        line = 0
-        try:
-            with self.path.open(encoding=opts["encoding"], newline="") as handle:
-                for line, row in enumerate(csv.reader(handle, delimiter=opts["delimiter"]), start=1):
-                    yield [cell.replace("\x00", "") for cell in row]  # PostgreSQL text cannot hold NUL
-        except UnicodeDecodeError as exc:
-            raise MappingError(f"{self.path}: not valid {opts['encoding']} after line {line}: {exc.reason}") from None
-        except csv.Error as exc:
-            raise MappingError(f"{self.path}: line {line + 1}: not valid CSV: {exc}") from None
+        opts = codebook.csv_options
+        self.file = CsvFile(path, encoding=opts["encoding"], delimiter=opts["delimiter"])
+        self.columns = self.file.header
+        self.nul_cells = self.file.nul_cells
 
     def rows(self):
-        rows = self._rows()
-        header = next(rows, [])
-        for number, values in enumerate(rows, start=1):
-            if values:
-                yield number, dict(zip(header, values))
+        header = self.columns
+        for number, _line, cells, reason in self.file.rows():
+            if reason is not None:
+                yield number, None, reason
+            else:
+                yield number, dict(zip(header, cells)), None
 
 
 class XlsxReader(Reader):
     def __init__(self, codebook: Codebook, path: Path):
         super().__init__(codebook, path)
-        self.columns = [_text(c) for c in next(self._sheet_rows(), ())]
+        rows = self._sheet_rows()
+        try:
+            self.columns = [self._clean(c, "(header)") for c in next(rows, ())]
+        finally:
+            rows.close()
 
     def _sheet_rows(self):
-        import openpyxl
+        return xlsx_rows(self.path, self.codebook.sheet, self.codebook.path)
 
-        try:
-            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 -- openpyxl raises zip, XML and key errors for files that are not workbooks
-            raise MappingError(f"{self.path}: not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
-        try:
-            sheet = self.codebook.sheet
-            try:
-                ws = book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]
-            except (IndexError, KeyError):
-                raise MappingError(f"{self.codebook.path}: sheet {sheet!r} not found in {self.path}") from None
-            yield from ws.iter_rows(values_only=True)
-        finally:
-            book.close()
+    def _clean(self, cell, column: str) -> str:
+        text = _text(cell) if not isinstance(cell, str) else cell
+        if "\x00" in text:
+            self.nul_cells[column] += 1
+        return _text(text)
 
     def rows(self):
         rows = self._sheet_rows()
         header = [_text(c) for c in next(rows, ())]
         for number, values in enumerate(rows, start=1):
             if any(_text(v) for v in values):
-                yield number, dict(zip(header, values))
+                for column, value in zip(header, values):
+                    if isinstance(value, str) and "\x00" in value:
+                        self.nul_cells[column] += 1
+                yield number, dict(zip(header, values)), None
 
 
 class SavReader(Reader):
@@ -401,7 +426,7 @@ class SavReader(Reader):
 
     def rows(self):
         for number, values in enumerate(self.frame.itertuples(index=False, name=None), start=1):
-            yield number, dict(zip(self.columns, values))
+            yield number, dict(zip(self.columns, values)), None
 
 
 READERS = {"csv": CsvReader, "xlsx": XlsxReader, "sav": SavReader}
@@ -450,10 +475,16 @@ def _resolve(codebook: Codebook, reader: Reader, what: str, ref: ColumnRef) -> s
                 f"{where}: column_prefix {ref.prefix!r} matches no column in {reader.path}; "
                 f"candidates: {_candidates(ref.prefix, reader)}"
             )
+    found = list(dict.fromkeys(found))
     if len(found) > 1:
         raise MappingError(
             f"{where}: {ref.describe()} matches {len(found)} columns in {reader.path}: "
             + ", ".join(repr(c[:80]) for c in found)
+        )
+    if found[0] in reader.duplicated:
+        raise MappingError(
+            f"{where}: column {found[0][:80]!r} appears {reader.columns.count(found[0])} times in the header of "
+            f"{reader.path}; the codebook cannot tell which one to read (rename one in the export)"
         )
     ref.resolved = found[0]
     return found[0]
@@ -574,6 +605,8 @@ class RowReader:
         text = _text(row.get(attribute.ref.resolved))
         if is_placeholder(text):
             return None, text or None
+        if attribute.open:
+            return collapse_whitespace(text), text  # a category in marts only when >= 5 respondents hold it
         if attribute.map is not None:
             key = normalise_key(text)
             if key in attribute.map:
@@ -611,8 +644,8 @@ def load_survey(codebook_path: str | Path, data_path: str | Path, wh=None, progr
     cb = codebook
 
     def cells():
-        for number, row in reader.rows():
-            refusal = row_reader.refusal(number, row)
+        for number, row, unreadable in reader.rows():
+            refusal = unreadable or row_reader.refusal(number, row)
             if refusal:
                 for item in cb.items:  # nothing of a refused row is kept, not even its answers
                     yield number, None, refusal, item.code, None
@@ -623,10 +656,12 @@ def load_survey(codebook_path: str | Path, data_path: str | Path, wh=None, progr
                 values[attribute.name], text = row_reader.attribute(attribute, row)
                 if text is not None:
                     raw[attribute.name] = text
+            closed = {a.name: values[a.name] for a in cb.attributes if not a.open}
+            opened = {a.name: values[a.name] for a in cb.attributes if a.open}
             respondents.append(
                 (number, cb.name, cb.survey, cb.wave, key, row_reader.submitted_at(row))
-                + tuple(values.get(a) for a in ATTRIBUTES)
-                + (json.dumps(raw, ensure_ascii=False) if raw else None,)
+                + tuple(None if a in opened else values.get(a) for a in ATTRIBUTES)
+                + tuple(json.dumps(d, ensure_ascii=False) if d else None for d in (raw, closed, opened))
             )
             for ref in cb.free_text:
                 text = _text(row.get(ref.resolved))
@@ -639,12 +674,14 @@ def load_survey(codebook_path: str | Path, data_path: str | Path, wh=None, progr
                     yield number, None, reason, item.code, text[:200]
                 else:
                     yield number, (cb.name, cb.survey, cb.wave, key, item.code, value), None, None, None
+        for column, n in reader.nul_cells.items():  # recorded with the load (read after the last row)
+            row_reader.unmapped[(column[:200], NUL_REMOVED)] += n
 
     def write_companions(conn, load_id: int) -> None:
         source = str(data_path)
         with conn.cursor().copy(
             "copy raw.survey_respondent (_load_id, _source, _source_row, codebook, survey, wave, respondent_key,"
-            f" submitted_at, {', '.join(ATTRIBUTES)}, attributes_raw) from stdin"
+            f" submitted_at, {', '.join(ATTRIBUTES)}, attributes_raw, attributes, attributes_open) from stdin"
         ) as copy:
             for row in respondents:
                 copy.write_row((load_id, source) + row)

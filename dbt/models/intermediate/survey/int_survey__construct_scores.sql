@@ -32,7 +32,8 @@ select
     r.gender,
     r.age_band,
     r.country,
-    r.project
+    r.project,
+    r.demographics
 from per_construct as c
 inner join {{ ref('int_survey__respondents') }} as r
     on r.survey = c.survey and r.wave = c.wave and r.respondent_key = c.respondent_key

@@ -1,16 +1,41 @@
 -- One row per respondent and wave: when language versions of a wave both hold the same respondent
--- (same id), the latest load wins.
-select distinct on (survey, wave, respondent_key)
-    load_id,
-    codebook,
-    survey,
-    wave,
-    respondent_key,
-    submitted_at,
-    language,
-    gender,
-    age_band,
-    country,
-    project
-from {{ ref('stg_survey__respondents') }}
-order by survey, wave, respondent_key, load_id desc
+-- (same id), the latest load wins. Attributes as published (int_survey__respondent_attributes): the
+-- classic five in their own columns, every attribute (any name) in `demographics`.
+with current_respondents as (
+    select distinct on (survey, wave, respondent_key)
+        load_id,
+        codebook,
+        survey,
+        wave,
+        respondent_key,
+        submitted_at
+    from {{ ref('stg_survey__respondents') }}
+    order by survey, wave, respondent_key, load_id desc
+),
+
+attributes as (
+    select
+        survey,
+        wave,
+        respondent_key,
+        jsonb_object_agg(attribute, value) as demographics
+    from {{ ref('int_survey__respondent_attributes') }}
+    group by survey, wave, respondent_key
+)
+
+select
+    r.load_id,
+    r.codebook,
+    r.survey,
+    r.wave,
+    r.respondent_key,
+    r.submitted_at,
+    a.demographics ->> 'language' as language,
+    a.demographics ->> 'gender' as gender,
+    a.demographics ->> 'age_band' as age_band,
+    a.demographics ->> 'country' as country,
+    a.demographics ->> 'project' as project,
+    coalesce(a.demographics, '{}'::jsonb) as demographics
+from current_respondents as r
+left join attributes as a
+    on a.survey = r.survey and a.wave = r.wave and a.respondent_key = r.respondent_key
