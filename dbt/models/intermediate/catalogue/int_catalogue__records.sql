@@ -1,7 +1,15 @@
 -- Source records with vocabularies applied (PPSR status, dates, extent) and the keys entity resolution
 -- matches on: the normalised URL and the normalised title.
+-- Project years outside 1600 .. next year + 10 are typos or placeholders (1500, 2999), not history: the
+-- year (and its date) is nulled, the reason kept in date_rejected_reason and the source's text in
+-- start_date_raw / end_date_raw; the project still publishes. quality_suites.py uses the same bounds.
 with records as (
-    select * from {{ ref('stg_catalogue__records') }}
+    select
+        *,
+        case when start_date_raw ~ '^\d{4}' then left(start_date_raw, 4)::int end as start_year_given,
+        case when end_date_raw ~ '^\d{4}' then left(end_date_raw, 4)::int end as end_year_given,
+        extract(year from current_date)::int + 11 as max_year
+    from {{ ref('stg_catalogue__records') }}
 ),
 
 status_alias as (
@@ -24,9 +32,20 @@ select
     btrim(regexp_replace(lower(r.title), '[^[:alnum:]]+', ' ', 'g')) as title_key,
     s.status,
     r.status_raw,
-    case when r.start_date_raw ~ '^\d{4}-\d{2}-\d{2}$' then r.start_date_raw::date end as start_date,
-    case when r.start_date_raw ~ '^\d{4}' then left(r.start_date_raw, 4)::int end as start_year,
-    case when r.end_date_raw ~ '^\d{4}' then left(r.end_date_raw, 4)::int end as end_year,
+    case
+        when r.start_date_raw ~ '^\d{4}-\d{2}-\d{2}$' and r.start_year_given between 1600 and r.max_year
+            then r.start_date_raw::date
+    end as start_date,
+    case when r.start_year_given between 1600 and r.max_year then r.start_year_given end as start_year,
+    case when r.end_year_given between 1600 and r.max_year then r.end_year_given end as end_year,
+    r.start_date_raw,
+    r.end_date_raw,
+    nullif(concat_ws('; ',
+        case when r.start_year_given not between 1600 and r.max_year
+            then format('start year %s outside 1600..%s', r.start_year_given, r.max_year) end,
+        case when r.end_year_given not between 1600 and r.max_year
+            then format('end year %s outside 1600..%s', r.end_year_given, r.max_year) end
+    ), '') as date_rejected_reason,
     case
         when r.geographic_extent_raw in
             ('global', 'macro_regional', 'national', 'sub_national', 'regional', 'city', 'neighbourhood')

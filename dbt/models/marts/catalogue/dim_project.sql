@@ -46,6 +46,7 @@ select
     b.start_date,
     b.start_year,
     b.end_year,
+    b.date_rejected_reason,
     b.geographic_extent,
     b.lead_organisation,
     b.organisation_type,
