@@ -93,4 +93,4 @@ def test_cli_loads_and_reports_in_one_line(server_db, cstrack):
     done = cstrack("load", "social", "--format", "lynguo", str(FIXTURES / "lynguo_export.csv"), check=True)
     assert done.stdout.strip().endswith("read 6, loaded 4, quarantined 2 (load 1)")
     done = cstrack("load", "social", "--format", "mastodon", "no/such/file.json")
-    assert done.returncode == 1 and done.stderr.strip() == "cstrack: error: no/such/file.json: data file not found"
+    assert done.returncode == 2 and done.stderr.strip() == "cstrack: error: no/such/file.json: data file not found"

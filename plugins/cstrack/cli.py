@@ -172,7 +172,7 @@ def _export(args) -> int:
     from cstrack import export
 
     path, n = export.export_ppsr(out=args.out)
-    print(f"exported {n} projects as PPSR Core JSON to {path}")
+    print(f"PPSR Core JSON ({n} projects) written to {path}")
     return 0
 
 
