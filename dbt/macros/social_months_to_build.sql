@@ -1,14 +1,58 @@
-{#- The months a social aggregate rebuilds, with the newest load commit of their posts: every month in a
-    full build; in an incremental one, the months of the posts that fct_social_post refolded since the
-    aggregate's own newest last_commit_seq. Aggregates are incremental on `month` (delete+insert). -#}
-{% macro social_months_to_build() -%}
-    select posted_month as month, max(last_commit_seq) as last_commit_seq
-    from {{ ref('fct_social_post') }}
-    {% if is_incremental() -%}
-    where posted_month in (
-        select posted_month from {{ ref('fct_social_post') }}
+{#- The months a social aggregate rebuilds, with the newest load commit of their posts. A full build: every
+    month. An incremental one: the months of the posts refolded since the aggregate's own newest last_commit_seq,
+    both the month they are in now and the month they were in before, read from the published fct_social_post
+    (publish.build keeps the build schema equal to it): a newer observation can move a post to another month,
+    and change its project, kind or author, so both months are recomputed from all their posts. The month a post
+    left gets that post's commit, so that publish.catch_up copies it. Aggregates are incremental on `month`
+    (delete+insert); a month left without posts is deleted by social_delete_emptied_months.
+    `posts`: fct_social_post, or a model with the same post_key, posted_month and last_commit_seq. -#}
+{% macro social_months_to_build(posts=none) -%}
+    {%- set posts = posts if posts is not none else ref('fct_social_post') -%}
+    {%- if is_incremental() %}
+    with changed as materialized (
+        select post_key, posted_month, last_commit_seq from {{ posts }}
         where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
     )
-    {%- endif %}
+
+    select month, max(last_commit_seq) as last_commit_seq
+    from (
+        select posted_month as month, last_commit_seq from changed
+        {%- set published = social_published_posts() %}
+        {%- if published is not none %}
+        union all
+        select p.posted_month, c.last_commit_seq
+        from {{ published }} as p
+        inner join changed as c on c.post_key = p.post_key
+        {%- endif %}
+    ) as touched
+    group by month
+    {%- else %}
+    select posted_month as month, max(last_commit_seq) as last_commit_seq
+    from {{ posts }}
     group by posted_month
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The published marts.fct_social_post: the posts as the last publish left them (None when there is none, or
+    when this build writes into `marts` itself, where it would be the table being rebuilt). -#}
+{% macro social_published_posts() -%}
+    {%- if execute and env_var('CSTRACK_MARTS_SCHEMA', 'marts') != 'marts' -%}
+        {{ return(adapter.get_relation(database=target.database, schema='marts', identifier='fct_social_post')) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
+{#- Pre-hook of the models built with social_months_to_build: in an incremental build, the rows of the months it
+    rebuilds that no post is in any more (their posts moved to another month) are deleted; delete+insert only
+    replaces the months that still have rows. -#}
+{% macro social_delete_emptied_months(posts=none) -%}
+    {%- set posts = posts if posts is not none else ref('fct_social_post') -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where month in (
+        select m.month from ({{ social_months_to_build(posts) }}) as m
+        where not exists (select from {{ posts }} as p where p.posted_month = m.month)
+    )
+    {%- endif -%}
 {%- endmacro %}

@@ -235,6 +235,11 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
                     key, key, src, dst
                 )
                 conn.execute(sql.SQL("delete from {} where {}").format(dst, changed))
+                if not _is_row_key(conn, PUBLISHED, table, keys[table]):
+                    # a group key (a month) has no rows left when all its posts moved to another group
+                    conn.execute(sql.SQL("delete from {} where ({}) in (select {} from {} except select {} from {})").format(
+                        dst, key, key, dst, key, src
+                    ))  # fmt: skip
                 conn.execute(sql.SQL("insert into {} ({}) select {} from {} where {}").format(dst, column_list, column_list, src, changed))
                 continue  # a few rows: the statistics stay good enough
             elif table in candidates and _columns(conn, BUILD, table) == columns:
@@ -253,6 +258,16 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
             conn.execute(sql.SQL("analyze {}").format(dst))
         row = conn.execute("select published_at, table_rows from marts.refresh_info").fetchone()
         _write_refresh_info(conn, BUILD, row[1], state, published_at=row[0])  # last: only a complete copy counts
+
+
+def _is_row_key(conn, schema: str, table: str, key: list[str]) -> bool:
+    """Whether `key` identifies rows (a unique index or primary key on exactly its columns), not groups."""
+    return conn.execute(
+        "select exists (select from pg_index i where i.indrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+        " and i.indisunique and array(select a.attname::text from pg_attribute a where a.attrelid = i.indrelid"
+        ' and a.attnum = any(i.indkey) order by a.attname::text collate "C") = %s::text[])',
+        (schema, table, sorted(key)),
+    ).fetchone()[0]
 
 
 def _columns(conn, schema: str, table: str) -> list[str]:

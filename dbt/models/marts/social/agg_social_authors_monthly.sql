@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental', unique_key='month', incremental_strategy='delete+insert', on_schema_change='fail',
+    pre_hook="{{ social_delete_emptied_months() }}",
     indexes=[{'columns': ['month']}, {'columns': ['project_key']}],
 ) }}
 -- Which pseudonymous authors posted in a month, per linked project (null: posts linked to none): distinct

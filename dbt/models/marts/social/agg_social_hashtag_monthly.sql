@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental', unique_key='month', incremental_strategy='delete+insert', on_schema_change='fail',
+    pre_hook="{{ social_delete_emptied_months() }}",
     indexes=[{'columns': ['month']}],
 ) }}
 -- Hashtag trends: posts per hashtag and month, with the hashtag's rank in the month. A hashtag used by

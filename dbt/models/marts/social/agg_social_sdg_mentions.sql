@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental', unique_key='month', incremental_strategy='delete+insert', on_schema_change='fail',
+    pre_hook="{{ social_delete_emptied_months() }}",
     indexes=[{'columns': ['month']}],
 ) }}
 -- SDG mentions per month: posts that mention each SDG (hashtag, "SDG 13" or a seed keyword).
