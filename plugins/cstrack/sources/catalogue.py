@@ -2,14 +2,22 @@
 
 A mapping (`catalogues/<source>.yml`) names, for each canonical field, the column(s) of the export
 and the rules that turn cells into canonical values. The mapping is validated against the contract
-and against the file's columns before a single row loads; rows then stream into
-`raw.catalogue_record` through COPY, rejected rows into `ops.quarantine`.
+(friendly checks, then its JSON Schema `schemas/catalogue_mapping.schema.json` for every type) and
+against the file's columns before a single row loads; rows then stream into `raw.catalogue_record`
+through COPY, rejected rows into `ops.quarantine`.
+
+Files are read strictly (cstrack.sources.readers): a CSV row whose field count differs from the
+header's, a cell over 128 KiB, a malformed quote on one line, a JSON or XLSX record with a value over
+128 KiB (or a NaN, or a lone surrogate PostgreSQL cannot store), a JSON-lines line that is not valid
+JSON or is nested too deeply: each is quarantined with its reason. An unterminated quote, a byte not of
+the declared encoding, a JSON document nested too deeply, a workbook that is not one or a missing sheet,
+a duplicated header name that the mapping uses: the file is refused in one line naming the row or key.
+NUL bytes are removed and counted in ops.unmapped_values as (column, readers.NUL_REMOVED).
 """
 
 from __future__ import annotations
 
 import abc
-import csv
 import hashlib
 import json
 import multiprocessing
@@ -22,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
-
+from cstrack import specs
 from cstrack.errors import CstrackError, MappingError
 from cstrack.loading import LoadResult, record_load
+from cstrack.sources import readers
 from cstrack.sources.parsing import PARSERS, is_placeholder, normalise_key
 
 CANONICAL_FIELDS = {
@@ -38,6 +46,8 @@ SOURCE_RULES = ("column", "columns", "columns_matching", "value")
 MODIFIERS = {"map", "split", "parse", "pii", "values"}
 TOP_LEVEL = {"source", "title", "licence", "credit", "format", "csv", "records", "id", "fields", "sheet", "description"}
 FORMATS = {"csv", "json", "jsonl", "xlsx"}
+SCHEMA = "catalogue_mapping.schema.json"
+HEADER_NULS = "(header)"  # readers.CsvFile's nul_cells key for NUL bytes removed from header names
 
 
 @dataclass
@@ -75,33 +85,19 @@ class Mapping:
         where = str(path)
         if not path.is_file():
             raise MappingError(f"{where}: mapping file not found")
-        raw = path.read_bytes()
-        try:
-            spec = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise MappingError(f"{where}: not valid YAML: {str(exc).splitlines()[0]}") from None
-        if not isinstance(spec, dict):
-            raise MappingError(f"{where}: a mapping is a YAML object with `source`, `format` and `fields`")
-        unknown = set(spec) - TOP_LEVEL
-        if unknown:
-            raise MappingError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL)}")
-        for key in ("source", "format", "fields"):
-            if key not in spec:
-                raise MappingError(f"{where}: missing required key `{key}`")
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(spec["source"])):
-            raise MappingError(f"{where}: source {spec['source']!r} must be lower_snake_case")
-        if spec["format"] not in FORMATS:
-            raise MappingError(f"{where}: format {spec['format']!r} is not one of {sorted(FORMATS)}")
-        if not isinstance(spec["fields"], dict) or "title" not in spec["fields"]:
-            raise MappingError(f"{where}: `fields` must be an object and map at least `title`")
+        spec, raw = specs.read_yaml(path)  # aliases refused: a YAML bomb is one line, not a full memory
+        _check_contract(where, spec)
         rules = [_field_rule(where, name, rule) for name, rule in spec["fields"].items()]
+        csv_options = {"delimiter": ",", "encoding": "utf-8-sig", **(spec.get("csv") or {})}
+        if spec["format"] == "csv" or spec.get("csv"):
+            _check_encoding(csv_options["encoding"], f"{where}: csv.encoding")
         return cls(
             path=path,
             source=spec["source"],
             format=spec["format"],
             fields=rules,
             id_column=spec.get("id"),
-            csv_options={"delimiter": ",", "encoding": "utf-8-sig", **(spec.get("csv") or {})},
+            csv_options=csv_options,
             records=spec.get("records"),
             sheet=spec.get("sheet", 0),
             sha256=hashlib.sha256(raw).hexdigest(),
@@ -109,23 +105,65 @@ class Mapping:
         )
 
 
+def _check_contract(where: str, spec: Any) -> None:
+    """The contract's friendly messages first (they list what is allowed), each only where the value has
+    the expected type; then the JSON Schema, which names the key path of any wrong type."""
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: a mapping is a YAML object with `source`, `format` and `fields`")
+    unknown = set(spec) - TOP_LEVEL
+    if unknown:
+        raise MappingError(f"{where}: unknown key(s) {sorted(map(str, unknown))}; allowed: {sorted(TOP_LEVEL)}")
+    for key in ("source", "format", "fields"):
+        if key not in spec:
+            raise MappingError(f"{where}: missing required key `{key}`")
+    if isinstance(spec["source"], str) and not re.fullmatch(r"[a-z][a-z0-9_]*", spec["source"]):
+        raise MappingError(f"{where}: source {spec['source']!r} must be lower_snake_case")
+    if isinstance(spec["format"], str) and spec["format"] not in FORMATS:
+        raise MappingError(f"{where}: format {spec['format']!r} is not one of {sorted(FORMATS)}")
+    fields = spec["fields"]
+    if not isinstance(fields, dict) or "title" not in fields:
+        raise MappingError(f"{where}: `fields` must be an object and map at least `title`")
+    for name, rule in fields.items():
+        if name not in CANONICAL_FIELDS:
+            raise MappingError(
+                f"{where}: field '{name}' is not a canonical field; known: {', '.join(sorted(CANONICAL_FIELDS))}"
+            )
+        if not isinstance(rule, dict):
+            continue
+        sources = [key for key in SOURCE_RULES if key in rule]
+        if len(sources) != 1:
+            raise MappingError(f"{where}: field '{name}': give exactly one of {', '.join(SOURCE_RULES)}")
+        unknown = set(rule) - set(SOURCE_RULES) - MODIFIERS
+        if unknown:
+            raise MappingError(f"{where}: field '{name}': unknown rule(s) {sorted(map(str, unknown))}")
+        if isinstance(rule.get("parse"), str) and rule["parse"] not in PARSERS:
+            raise MappingError(f"{where}: field '{name}': parse {rule['parse']!r} is not one of {', '.join(PARSERS)}")
+    specs.validate(spec, SCHEMA, where)
+    for name, rule in fields.items():
+        if not isinstance(rule, dict):
+            continue
+        for key in ("value", "map", "values"):
+            if key in rule:
+                try:
+                    json.dumps(rule[key], allow_nan=False)
+                except ValueError:
+                    raise MappingError(f"{where}: fields.{name}.{key}: NaN and infinity are not JSON values") from None
+
+
+def _check_encoding(name: str, where: str) -> None:
+    """A text encoding Python knows: `base64` and other bytes-to-bytes codecs are known but not text."""
+    specs.check_encoding(name, where)
+    try:
+        "".encode(name)
+    except LookupError as exc:
+        raise MappingError(f"{where}: {exc}") from None
+
+
 def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
-    if name not in CANONICAL_FIELDS:
-        raise MappingError(f"{where}: field '{name}' is not a canonical field; known: {', '.join(sorted(CANONICAL_FIELDS))}")
+    """The rule of one field, its types checked by the schema already."""
     if isinstance(rule, str):
         return FieldRule(name=name, kind="column", column=rule)
-    if not isinstance(rule, dict):
-        raise MappingError(f"{where}: field '{name}': a rule is a column name or an object")
     sources = [key for key in SOURCE_RULES if key in rule]
-    if len(sources) != 1:
-        raise MappingError(f"{where}: field '{name}': give exactly one of {', '.join(SOURCE_RULES)}")
-    unknown = set(rule) - set(SOURCE_RULES) - MODIFIERS
-    if unknown:
-        raise MappingError(f"{where}: field '{name}': unknown rule(s) {sorted(unknown)}")
-    if "parse" in rule and rule["parse"] not in PARSERS:
-        raise MappingError(f"{where}: field '{name}': parse {rule['parse']!r} is not one of {', '.join(PARSERS)}")
-    if "map" in rule and not isinstance(rule["map"], dict):
-        raise MappingError(f"{where}: field '{name}': `map` must be an object of value: canonical value")
     pattern = None
     if "columns_matching" in rule:
         try:
@@ -133,8 +171,6 @@ def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
         except re.error as exc:
             raise MappingError(f"{where}: field '{name}': columns_matching is not a valid regex: {exc}") from None
     columns = rule.get("columns") or []
-    if "columns" in rule and (not isinstance(columns, list) or not columns):
-        raise MappingError(f"{where}: field '{name}': `columns` must be a non-empty list")
     return FieldRule(
         name=name,
         kind=sources[0],
@@ -150,7 +186,7 @@ def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
     )
 
 
-# --- readers: each yields (row_number, {column: value}) and knows the available columns --------------
+# --- readers: each yields (row_number, {column: value}, None) or (row_number, None, reason) -------------
 
 
 def _lookup(row: dict, column: str):
@@ -170,121 +206,215 @@ class Reader(abc.ABC):
     def __init__(self, mapping: Mapping, path: Path):
         self.mapping, self.path = mapping, path
         self.columns: list[str] = []  # in file order
+        self.duplicated: list[str] = []  # header names given twice or more
+        self.nul_cells: Counter = Counter()  # column -> cells whose NUL bytes were removed
 
     def has_column(self, column: str) -> bool:
         return column in self.columns
 
     @abc.abstractmethod
+    def records(self, select=None) -> Iterator[tuple[int, dict | None, str | None]]:
+        """(1-based data row number, record, None) for every record of the file, or (number, None, reason)
+        for one to quarantine. `select(number)`, when given, picks the rows to build (the others are only
+        counted): a worker process maps its share of the file (CSV only)."""
+
     def rows(self) -> Iterator[tuple[int, dict]]:
-        """(1-based data row number, record) for every record of the file."""
+        """(number, record) for every record that is not to be quarantined."""
+        for number, row, _ in self.records():
+            if row is not None:
+                yield number, row
 
 
 class CsvReader(Reader):
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
         opts = mapping.csv_options
-        try:
-            with path.open(encoding=opts["encoding"], newline="") as handle:
-                header = next(csv.reader(handle, delimiter=opts["delimiter"]), [])
-        except UnicodeDecodeError as exc:
-            raise self._decode_error(exc, "the header") from None
-        self.columns = header
+        self.file = readers.CsvFile(path, opts["encoding"], opts["delimiter"])
+        self.columns = self.file.header
+        self.duplicated = self.file.duplicated
+        self.nul_cells = self.file.nul_cells  # the same Counter: the file counts while rows are read
 
-    def _decode_error(self, exc: UnicodeDecodeError, where: str) -> MappingError:
-        return MappingError(f"{self.path}: not valid {self.mapping.csv_options['encoding']} in {where}: {exc.reason}")
+    def records(self, select=None):
+        header, delimiter, width = self.columns, self.file.delimiter, len(self.columns)
+        for number, line, cells, reason in self.file.rows(select):
+            if cells is not None:
+                joined = "".join(cells)
+                # a cell over several lines holding at least a row's worth of delimiters: rare
+                if ("\n" in joined or "\r" in joined) and joined.count(delimiter) >= width - 1 > 0:
+                    reason = _swallowed_rows(cells, delimiter, width, line)
+                    if reason is not None:
+                        yield number, None, reason
+                        continue
+                yield number, dict(zip(header, cells)), None
+            elif select is None or select(number):  # a worker quarantines only the rows of its batches
+                yield number, None, reason
 
-    def rows(self, select=None):
-        """`select(number)`, when given, picks the rows to build (the others are only counted): a worker
-        process maps its share of the file."""
-        opts = self.mapping.csv_options
-        number = 0
+
+def _swallowed_rows(cells: list[str], delimiter: str, width: int, line: int) -> str | None:
+    """The reason to quarantine a row whose quoted cell spans lines that each read as a row of their own:
+    a stray quote closed by another one further down (`1;"Title;a@x.org` ... `9;Other";b@x.org`) is valid
+    CSV with the right field count, but it would merge those rows, their contacts included, into one cell.
+    Such a cell's first line completes the row's cells before it to a header's width of fields, its middle
+    lines are rows of their own, its last line and the cells after it make one more; a genuine multi-line
+    cell (a description in paragraphs) rarely holds that many delimiters on every one of its lines."""
+    for k, cell in enumerate(cells):
+        if ("\n" not in cell and "\r" not in cell) or cell.count(delimiter) < width - 1:
+            continue  # its first and last lines together hold at least width - 1 delimiters
+        counts = [text.count(delimiter) for text in _LINE_BREAK.split(cell)]
+        if (
+            k + counts[0] + 1 >= width
+            and counts[-1] + len(cells) - k >= width
+            and all(n + 1 >= width for n in counts[1:-1])
+        ):
+            return (
+                f"line {line}: a quoted cell runs over {len(counts)} lines that each read as a row of their own "
+                "(a stray quote?)"
+            )
+    return None
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+_LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")
+
+
+def _longest_string(value) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return max([len(str(k)) for k in value] + [_longest_string(v) for v in value.values()], default=0)
+    if isinstance(value, list):
+        return max((_longest_string(v) for v in value), default=0)
+    return 0
+
+
+def _without_nul(value, column: str, counts: Counter):
+    """`value` with NUL bytes removed from every string (keys too), each cleaned string counted for `column`."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            counts[column] += 1
+            return value.replace("\x00", "")
+        return value
+    if isinstance(value, dict):
+        return {_without_nul(k, column, counts): _without_nul(v, column, counts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v, column, counts) for v in value]
+    return value
+
+
+def _checked_record(row: dict, nul_cells: Counter) -> tuple[dict | None, str | None]:
+    """A JSON or XLSX record as PostgreSQL can store it: NUL bytes removed (counted per top-level key);
+    (None, reason) for one to quarantine: a value over MAX_CELL_CHARS, NaN or infinity, a lone surrogate,
+    nesting too deep to encode."""
+    try:
+        text = json.dumps(row, allow_nan=False, default=str)
+        if "\\u0000" in text:
+            cleaned: Counter = Counter()
+            row = {_without_nul(k, str(k), cleaned): _without_nul(v, str(k), cleaned) for k, v in row.items()}
+            nul_cells.update(cleaned)
+        if len(text) > readers.MAX_CELL_CHARS and _longest_string(row) > readers.MAX_CELL_CHARS:
+            return None, f"a value is over {readers.MAX_CELL_CHARS // 1024} KiB"
+    except ValueError:
+        return None, "a number is NaN or infinity, which JSON cannot hold"
+    except RecursionError:
+        return None, "nested too deeply to store"
+    if "\\ud" in text and _LONE_SURROGATE.search(text):  # likely; encoding it tells for sure
         try:
-            with self.path.open(encoding=opts["encoding"], newline="") as handle:
-                # csv.DictReader's records (blank lines skipped, missing cells None, extra cells a list under
-                # None) without its per-row Python overhead
-                lines = csv.reader(handle, delimiter=opts["delimiter"])
-                header = next(lines, None)
-                if header is None:
-                    return
-                width = len(header)
-                for cells in lines:
-                    if not cells:
-                        continue
-                    number += 1
-                    if select is not None and not select(number):
-                        continue
-                    row = dict(zip(header, cells))
-                    if len(cells) != width:
-                        if len(cells) > width:
-                            row[None] = cells[width:]
-                        else:
-                            for name in header[len(cells):]:
-                                row[name] = None
-                    yield number, row
-        except UnicodeDecodeError as exc:
-            raise self._decode_error(exc, f"the data after row {number}") from None
+            json.dumps(row, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "a string holds a lone UTF-16 surrogate (not a character)"
+    return row, None
 
 
 class JsonReader(Reader):
-    """A JSON document (records at the dotted path `records`) or JSON lines (one record a line)."""
+    """A JSON document (records at the dotted path `records`) or JSON lines (one record a line).
+
+    A JSON document that is not valid JSON, or nested too deeply to read, is refused in one line. In JSON
+    lines each line is a record of its own: a line that is not valid JSON or is nested too deeply is
+    quarantined with the reason (the other lines load); bytes that are not UTF-8 refuse the file."""
 
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
-        self.sample = [record for _, (_, record) in zip(range(200), self.rows())]
+        self.sample = [row for _, (_, row, _) in zip(range(200), self.records()) if row is not None]
         self.columns = list(dict.fromkeys(key for row in self.sample for key in row))
 
     def has_column(self, column: str) -> bool:
         return any(_lookup(row, column) is not None for row in self.sample)
 
+    def _lines(self):
+        """(record or None, reason) for each non-blank line of a JSON-lines file."""
+        offset = 0
+        with self.path.open("rb") as handle:
+            for line_number, raw in enumerate(handle, start=1):
+                start, offset = offset, offset + len(raw)
+                try:
+                    text = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise MappingError(
+                        f"{self.path}: line {line_number} (byte {start + exc.start}): not valid UTF-8: {exc.reason}"
+                    ) from None
+                if not text.strip():
+                    continue
+                try:
+                    yield readers.json_loads(text.rstrip("\r\n"), f"line {line_number}"), None
+                except MappingError as exc:
+                    yield None, str(exc)
+
     def _records(self):
         if self.mapping.format == "jsonl":
-            with self.path.open(encoding="utf-8") as handle:
-                for line_number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        try:
-                            yield json.loads(line)
-                        except json.JSONDecodeError as exc:
-                            raise MappingError(f"{self.path}: line {line_number}: not valid JSON: {exc.msg}") from None
+            yield from self._lines()
             return
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise MappingError(f"{self.path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        document = readers.json_loads(self.path.read_bytes(), str(self.path))
         records = _lookup(document, self.mapping.records) if self.mapping.records else document
         if not isinstance(records, list):
             raise MappingError(
                 f"{self.mapping.path}: records {self.mapping.records!r} does not lead to a list in {self.path}"
             )
-        yield from records
+        for record in records:
+            yield record, None
 
-    def rows(self):
-        for number, record in enumerate(self._records(), start=1):
-            yield number, record if isinstance(record, dict) else {"value": record}
+    def records(self, select=None):
+        self.nul_cells = Counter()  # counted again on each pass (the sample reads the first records)
+        for number, (record, reason) in enumerate(self._records(), start=1):
+            if reason is not None:
+                yield number, None, reason
+                continue
+            row, reason = _checked_record(record if isinstance(record, dict) else {"value": record}, self.nul_cells)
+            yield number, row, reason
 
 
 class XlsxReader(Reader):
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
-        header = next(self._sheet_rows(), ())
-        self.columns = [str(c) for c in header if c is not None]
+        rows = self._sheet_rows()
+        try:
+            header = next(rows, ())
+        finally:
+            rows.close()
+        self.columns = [str(c).replace("\x00", "") for c in header if c is not None]
+        self.duplicated = sorted(name for name, n in Counter(self.columns).items() if n > 1)
 
     def _sheet_rows(self):
-        import openpyxl
+        return readers.xlsx_rows(self.path, self.mapping.sheet, self.mapping.path)
 
-        book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        sheet = book.worksheets[self.mapping.sheet] if isinstance(self.mapping.sheet, int) else book[self.mapping.sheet]
-        try:
-            yield from sheet.iter_rows(values_only=True)
-        finally:
-            book.close()
-
-    def rows(self):
+    def records(self, select=None):
+        self.nul_cells = Counter()
         rows = self._sheet_rows()
-        header = [str(c) if c is not None else "" for c in next(rows, ())]
+        header = list(next(rows, ()))
+        while header and header[-1] is None:  # a read-only sheet pads every row to its widest one
+            header.pop()
+        header = [str(c).replace("\x00", "") if c is not None else "" for c in header]
+        width = len(header)
         for number, values in enumerate(rows, start=1):
             if all(v is None for v in values):
                 continue
-            yield number, {h: ("" if v is None else str(v)) for h, v in zip(header, values)}
+            if len(values) > width and any(v is not None for v in values[width:]):
+                yield number, None, f"a value beyond the header's {width} columns"
+                continue
+            row = {h: ("" if v is None else str(v)) for h, v in zip(header, values)}
+            row, reason = _checked_record(row, self.nul_cells)
+            yield number, row, reason
 
 
 READERS = {"csv": CsvReader, "json": JsonReader, "jsonl": JsonReader, "xlsx": XlsxReader}
@@ -294,20 +424,35 @@ def open_reader(mapping: Mapping, path: Path) -> Reader:
     """Open the data file and check every column the mapping names; fail before anything loads."""
     if not path.is_file():
         raise MappingError(f"{path}: data file not found")
-    reader = READERS[mapping.format](mapping, path)
+    try:
+        reader = READERS[mapping.format](mapping, path)
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    used: list[tuple[str, str]] = []  # (field, column)
     for rule in mapping.fields:
         for column in ([rule.column] if rule.column else []) + rule.columns:
             if not reader.has_column(column):
                 raise MappingError(f"{mapping.path}: field '{rule.name}': column '{column}' not found in {path}")
+            used.append((rule.name, column))
         if rule.columns_matching is not None:
-            rule.matched_columns = [c for c in reader.columns if rule.columns_matching.search(c)]
+            rule.matched_columns = list(dict.fromkeys(c for c in reader.columns if rule.columns_matching.search(c)))
             if not rule.matched_columns:
                 raise MappingError(
                     f"{mapping.path}: field '{rule.name}': columns_matching '{rule.columns_matching.pattern}' "
                     f"matches no column in {path}"
                 )
-    if mapping.id_column and not reader.has_column(mapping.id_column):
-        raise MappingError(f"{mapping.path}: field 'id': column '{mapping.id_column}' not found in {path}")
+            used.extend((rule.name, c) for c in rule.matched_columns)
+    if mapping.id_column:
+        if not reader.has_column(mapping.id_column):
+            raise MappingError(f"{mapping.path}: field 'id': column '{mapping.id_column}' not found in {path}")
+        used.append(("id", mapping.id_column))
+    duplicated = set(reader.duplicated)
+    for name, column in used:
+        if column in duplicated:
+            raise MappingError(
+                f"{mapping.path}: field '{name}': column '{column}' appears more than once in the header of {path}"
+                " (which one is meant?)"
+            )
     return reader
 
 
@@ -491,11 +636,19 @@ class RowMapper:
         return record, pii
 
 
-def _mapped_rows(mapping: Mapping, reader: Reader, mapper: RowMapper, select=None) -> Iterator[tuple]:
+def _mapped_rows(
+    mapping: Mapping, reader: Reader, mapper: RowMapper, select=None, header_nuls: bool = True
+) -> Iterator[tuple]:
     """record_load's rows: (number, values or None, reason, field, raw value). Nothing is kept per row:
-    duplicate ids are left to the database (record_load's duplicate_key)."""
+    duplicate ids are left to the database (record_load's duplicate_key). A row the reader quarantines
+    (field count, oversized cell, malformed quote) keeps no raw value: it may hold personal data. At the
+    end, the cells whose NUL bytes were removed are counted in the mapper's unmapped values as
+    (column, NUL_REMOVED); `header_nuls=False` leaves out those of the header (one worker counts them)."""
     source, dumps, id_column = mapping.source, json.dumps, mapping.id_column
-    for number, row in reader.rows(select) if select is not None else reader.rows():
+    for number, row, reason in reader.records(select):
+        if row is None:
+            yield number, None, reason, None, None
+            continue
         record, pii = mapper.apply(row)
         record_id = str(number) if not id_column else _lookup(row, id_column)
         if is_placeholder(record_id):
@@ -504,9 +657,17 @@ def _mapped_rows(mapping: Mapping, reader: Reader, mapper: RowMapper, select=Non
             yield number, None, "title is empty", "title", None
         else:
             # JSON encoded here, sent as it is by the binary COPY (see record_load)
-            source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
-            yield number, (source, str(record_id).strip(), dumps(record).encode(),
-                           dumps(pii).encode() if pii else None, source_row.encode()), None, None, None
+            try:
+                source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
+                values = (source, str(record_id).strip(), dumps(record).encode(),
+                          dumps(pii).encode() if pii else None, source_row.encode())  # fmt: skip
+            except RecursionError:  # a JSON record just under the reader's depth limit
+                yield number, None, "nested too deeply to store", None, None
+                continue
+            yield number, values, None, None, None
+    for column, n in reader.nul_cells.items():
+        if header_nuls or column != HEADER_NULS:
+            mapper.unmapped[(column, readers.NUL_REMOVED)] += n
 
 
 # Mapping is most of a load's CPU time and rows are independent: a large CSV export is mapped by worker
@@ -526,7 +687,8 @@ def _map_worker(mapping_path: str, data_path: str, worker: int, workers: int, ou
         mapper = RowMapper(mapping)
         reader = open_reader(mapping, Path(data_path))
         batch: list = []
-        for item in _mapped_rows(mapping, reader, mapper, lambda n: (n - 1) // BATCH_ROWS % workers == worker):
+        select = lambda n: (n - 1) // BATCH_ROWS % workers == worker
+        for item in _mapped_rows(mapping, reader, mapper, select, header_nuls=worker == 0):
             batch.append(item)
             if item[0] % BATCH_ROWS == 0:  # the last row of its batch
                 out.put(batch)
