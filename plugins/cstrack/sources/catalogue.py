@@ -246,7 +246,7 @@ class CsvReader(Reader):
                         yield number, None, reason
                         continue
                 yield number, dict(zip(header, cells)), None
-            elif select is None or select(number):  # a worker quarantines only the rows of its batches
+            else:  # CsvFile.rows(select) yields only the rows of this worker's batches
                 yield number, None, reason
 
 

@@ -93,11 +93,12 @@ class CsvFile:
                             # inside a quoted cell across lines: nothing after it can be trusted
                             raise UnterminatedQuote(
                                 f"{self.path}: row {number} (line {start}): a quoted cell opened here is never "
-                                f"closed (unterminated quote?): {exc}",
+                                f"closed (unterminated quote?): {_csv_reason(exc)}",
                                 number,
                                 start,
                             ) from None
-                        yield number, start, None, f"line {start}: not valid CSV: {_csv_reason(exc)}"
+                        if select is None or select(number):  # a worker quarantines only the rows it reads
+                            yield number, start, None, f"line {start}: not valid CSV: {_csv_reason(exc)}"
                         continue
                     if not cells:
                         continue
