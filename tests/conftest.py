@@ -49,6 +49,25 @@ def server_db(home, monkeypatch):
         conn.execute(f'drop database if exists "{name}" with (force)')
 
 
+@pytest.fixture(scope="module")
+def module_db():
+    """One new database on the server for a whole test module (a database per test costs seconds), for
+    modules whose CLI loads are each their own load: (warehouse, the environment `cstrack` runs with)."""
+    home = Path(tempfile.mkdtemp(prefix="cst-"))
+    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = SERVER.rsplit("/", 1)[0] + "/" + name
+    wh = warehouse.Warehouse.from_url(url)
+    try:
+        warehouse.migrate(wh)
+        yield wh, {"WAREHOUSE_URL": url, "CSTRACK_HOME": str(home)}
+    finally:
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def run_cstrack(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run the real `cstrack` command as a user would."""
     exe = Path(sys.executable).parent / "cstrack"

@@ -10,16 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shutil
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import openpyxl
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,7 +29,6 @@ from cstrack.sources.parsing import PARSERS
 from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "hostile" / "catalogue"
-SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")  # as conftest
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
@@ -52,22 +48,9 @@ def refused(done, *names: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def refusals_db():
-    """One database for the tests whose loads are all refused before anything is written (a new database per
-    test costs seconds): (warehouse, the environment `cstrack` runs with)."""
-    from cstrack import warehouse
-
-    home = Path(tempfile.mkdtemp(prefix="cst-"))
-    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = SERVER.rsplit("/", 1)[0] + "/" + name
-    wh = warehouse.Warehouse.from_url(url)
-    warehouse.migrate(wh)
-    yield wh, {"WAREHOUSE_URL": url, "CSTRACK_HOME": str(home)}
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-    shutil.rmtree(home, ignore_errors=True)
+def refusals_db(module_db):
+    """One database for the tests whose loads are all refused before anything is written."""
+    return module_db
 
 
 def last_load(wh, query) -> tuple[int, int, int, int]:

@@ -14,17 +14,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,7 +32,6 @@ from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "social"
 HEADER = ";".join(social.LYNGUO_COLUMNS)
-SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def run_cstrack(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -46,21 +41,10 @@ def run_cstrack(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def db():
+def db(module_db):
     """One database for the module's CLI loads (each file is its own load); the env the CLI runs with."""
-    home = Path(tempfile.mkdtemp(prefix="cst-"))
-    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = SERVER.rsplit("/", 1)[0] + "/" + name
-    wh = warehouse.Warehouse.from_url(url)
-    try:
-        warehouse.migrate(wh)
-        yield wh, {"WAREHOUSE_URL": url, "CSTRACK_HOME": str(home), "CSTRACK_PSEUDONYM_KEY": "hostile-social"}
-    finally:
-        with psycopg.connect(SERVER, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-        shutil.rmtree(home, ignore_errors=True)
+    wh, env = module_db
+    return wh, {**env, "CSTRACK_PSEUDONYM_KEY": "hostile-social"}
 
 
 @dataclass

@@ -20,15 +20,12 @@ import io
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,7 +36,6 @@ from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED
 from cstrack.sources.survey import Codebook, CsvReader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "survey"
-SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 DE = FIXTURES / "umfrage_2021_de.yml"
 ITEMS = 4  # answer cells per row of the umfrage codebooks
 
@@ -78,21 +74,10 @@ def one_line_error(done: subprocess.CompletedProcess, *parts: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def db():
+def db(module_db):
     """One database for the module's CLI loads (each file is its own load); the env the CLI runs with."""
-    home = Path(tempfile.mkdtemp(prefix="cst-"))
-    name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(SERVER, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = SERVER.rsplit("/", 1)[0] + "/" + name
-    wh = warehouse.Warehouse.from_url(url)
-    try:
-        warehouse.migrate(wh)
-        yield wh, {"WAREHOUSE_URL": url, "CSTRACK_HOME": str(home), "CSTRACK_PSEUDONYM_KEY": "hostile-survey"}
-    finally:
-        with psycopg.connect(SERVER, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
-        shutil.rmtree(home, ignore_errors=True)
+    wh, env = module_db
+    return wh, {**env, "CSTRACK_PSEUDONYM_KEY": "hostile-survey"}
 
 
 def rows(wh, sql: str, params=()) -> list[tuple]:

@@ -127,6 +127,32 @@ def load_dashboard(path: Path) -> Dashboard:
         raise SpecError(str(exc)) from None
     if not isinstance(spec, dict):
         raise SpecError(f"{where}: expected a mapping with dashboard, title, filters and cards")
+    try:
+        filters, cards = _checked_parts(spec, path, where)
+    except (TypeError, AttributeError, ValueError):
+        _validate(spec, where)  # a value of a wrong type the checks tripped over: the schema names its key
+        raise
+    _validate(spec, where)  # after the checks, which name the card or filter: the wrong types they let through
+    return Dashboard(
+        id=path.stem,
+        title=_text(spec, "title", where),
+        audience=str(spec.get("audience") or ""),
+        description=" ".join(str(spec.get("description") or "").split()),
+        filters=tuple(filters.values()),
+        cards=tuple(cards.values()),
+        path=path,
+    )
+
+
+def _validate(spec: dict, where: str) -> None:
+    try:
+        specs.validate(spec, "dashboard.schema.json", where)
+    except CstrackError as exc:
+        raise SpecError(str(exc)) from None
+
+
+def _checked_parts(spec: dict, path: Path, where: str) -> tuple[dict[str, Filter], dict[str, Card]]:
+    """The dashboard's filters and cards, each checked with a message that names it."""
     _check_keys(spec, _DASHBOARD_KEYS, {"dashboard", "title", "cards"}, where)
     if spec["dashboard"] != path.stem:
         raise SpecError(f"{where}: dashboard: {spec['dashboard']!r} must equal the file name {path.stem!r}")
@@ -148,19 +174,7 @@ def load_dashboard(path: Path) -> Dashboard:
         if card.id in cards:
             raise SpecError(f"{where}: card {card.id}: duplicate id")
         cards[card.id] = card
-    try:  # after the checks above, which name the card or filter: the schema catches the wrong types they let through
-        specs.validate(spec, "dashboard.schema.json", where)
-    except CstrackError as exc:
-        raise SpecError(str(exc)) from None
-    return Dashboard(
-        id=path.stem,
-        title=_text(spec, "title", where),
-        audience=str(spec.get("audience") or ""),
-        description=" ".join(str(spec.get("description") or "").split()),
-        filters=tuple(filters.values()),
-        cards=tuple(cards.values()),
-        path=path,
-    )
+    return filters, cards
 
 
 def render_sql(card: Card, values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:

@@ -84,8 +84,13 @@ def validate(spec: Any, schema_name: str, where: str) -> None:
 
 
 def check_encoding(name: str, where: str) -> None:
-    """An encoding name Python knows; MappingError naming the key otherwise."""
+    """A text encoding Python knows; MappingError naming the key otherwise (`base64` and other
+    bytes-to-bytes codecs are known to Python but are not text encodings)."""
     try:
         codecs.lookup(name)
     except LookupError:
         raise MappingError(f"{where}: unknown encoding {name!r}") from None
+    try:
+        "".encode(name)
+    except LookupError as exc:
+        raise MappingError(f"{where}: {exc}") from None

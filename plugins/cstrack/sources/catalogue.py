@@ -90,7 +90,7 @@ class Mapping:
         rules = [_field_rule(where, name, rule) for name, rule in spec["fields"].items()]
         csv_options = {"delimiter": ",", "encoding": "utf-8-sig", **(spec.get("csv") or {})}
         if spec["format"] == "csv" or spec.get("csv"):
-            _check_encoding(csv_options["encoding"], f"{where}: csv.encoding")
+            specs.check_encoding(csv_options["encoding"], f"{where}: csv.encoding")
         return cls(
             path=path,
             source=spec["source"],
@@ -150,15 +150,6 @@ def _check_contract(where: str, spec: Any) -> None:
                     raise MappingError(f"{where}: fields.{name}.{key}: NaN and infinity are not JSON values") from None
 
 
-def _check_encoding(name: str, where: str) -> None:
-    """A text encoding Python knows: `base64` and other bytes-to-bytes codecs are known but not text."""
-    specs.check_encoding(name, where)
-    try:
-        "".encode(name)
-    except LookupError as exc:
-        raise MappingError(f"{where}: {exc}") from None
-
-
 def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
     """The rule of one field, its types checked by the schema already."""
     if isinstance(rule, str):
@@ -191,7 +182,7 @@ def _field_rule(where: str, name: str, rule: Any) -> FieldRule:
 
 def _lookup(row: dict, column: str):
     """A column by name, or for nested records a dotted path such as `contactPoint.email`."""
-    if column in row:
+    if isinstance(row, dict) and column in row:
         return row[column]
     value: Any = row
     for part in column.split("."):
@@ -235,45 +226,11 @@ class CsvReader(Reader):
         self.nul_cells = self.file.nul_cells  # the same Counter: the file counts while rows are read
 
     def records(self, select=None):
-        header, delimiter, width = self.columns, self.file.delimiter, len(self.columns)
-        for number, line, cells, reason in self.file.rows(select):
-            if cells is not None:
-                joined = "".join(cells)
-                # a cell over several lines holding at least a row's worth of delimiters: rare
-                if ("\n" in joined or "\r" in joined) and joined.count(delimiter) >= width - 1 > 0:
-                    reason = _swallowed_rows(cells, delimiter, width, line)
-                    if reason is not None:
-                        yield number, None, reason
-                        continue
-                yield number, dict(zip(header, cells)), None
-            else:  # CsvFile.rows(select) yields only the rows of this worker's batches
-                yield number, None, reason
+        header = self.columns
+        for number, _line, cells, reason in self.file.rows(select):
+            yield number, (dict(zip(header, cells)) if cells is not None else None), reason
 
 
-def _swallowed_rows(cells: list[str], delimiter: str, width: int, line: int) -> str | None:
-    """The reason to quarantine a row whose quoted cell spans lines that each read as a row of their own:
-    a stray quote closed by another one further down (`1;"Title;a@x.org` ... `9;Other";b@x.org`) is valid
-    CSV with the right field count, but it would merge those rows, their contacts included, into one cell.
-    Such a cell's first line completes the row's cells before it to a header's width of fields, its middle
-    lines are rows of their own, its last line and the cells after it make one more; a genuine multi-line
-    cell (a description in paragraphs) rarely holds that many delimiters on every one of its lines."""
-    for k, cell in enumerate(cells):
-        if ("\n" not in cell and "\r" not in cell) or cell.count(delimiter) < width - 1:
-            continue  # its first and last lines together hold at least width - 1 delimiters
-        counts = [text.count(delimiter) for text in _LINE_BREAK.split(cell)]
-        if (
-            k + counts[0] + 1 >= width
-            and counts[-1] + len(cells) - k >= width
-            and all(n + 1 >= width for n in counts[1:-1])
-        ):
-            return (
-                f"line {line}: a quoted cell runs over {len(counts)} lines that each read as a row of their own "
-                "(a stray quote?)"
-            )
-    return None
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 _LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")

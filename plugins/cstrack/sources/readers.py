@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,8 @@ class CsvFile:
             raise MappingError(f"{self.path}: not valid {self.encoding}: {exc}") from None
         except csv.Error as exc:
             raise MappingError(f"{self.path}: the header (line 1) is not valid CSV: {exc}") from None
+        if header and header[0].startswith("\ufeff"):  # a BOM under an encoding that keeps it (`utf-8`)
+            header[0] = header[0][1:]
         self.header = [self._clean(name, "(header)") for name in header]
         seen: Counter = Counter(self.header)
         self.duplicated = sorted(name for name, n in seen.items() if n > 1)
@@ -90,10 +93,10 @@ class CsvFile:
                     except csv.Error as exc:
                         number += 1
                         if lines.line_num > start or "end of data" in str(exc):
-                            # inside a quoted cell across lines: nothing after it can be trusted
+                            # inside a quoted cell across lines: the rows it took in cannot be told apart
                             raise UnterminatedQuote(
                                 f"{self.path}: row {number} (line {start}): a quoted cell opened here is never "
-                                f"closed (unterminated quote?): {_csv_reason(exc)}",
+                                f"closed where it should be (unterminated quote?): {_csv_reason(exc)}",
                                 number,
                                 start,
                             ) from None
@@ -113,6 +116,11 @@ class CsvFile:
                             )
                             continue
                         cells = cells[:width]  # trailing empty fields (a spreadsheet's extra delimiters)
+                    if lines.line_num > start:  # a quoted cell over several lines: rare, and worth a look
+                        swallowed = _swallowed_rows(cells, self.delimiter, width, start)
+                        if swallowed is not None:
+                            yield number, start, None, swallowed
+                            continue
                     if "\x00" in "".join(cells):
                         cells = [self._clean(cell, name) for cell, name in zip(cells, header)]
                     yield number, start, cells, None
@@ -142,6 +150,32 @@ class CsvFile:
                 if lines.line_num >= line:
                     return max(row, 0)
         return row + 1
+
+
+def _swallowed_rows(cells: list[str], delimiter: str, width: int, line: int) -> str | None:
+    """The reason to quarantine a row whose quoted cell spans lines that each read as a row of their own:
+    a stray quote closed by another one further down (`1;"Title;a@x.org` ... `9;Other";b@x.org`) is valid
+    CSV with the right field count, but it would merge those rows, their contacts included, into one cell.
+    Such a cell's first line completes the row's cells before it to a header's width of fields, its middle
+    lines are rows of their own, its last line and the cells after it make one more; a genuine multi-line
+    cell (a description in paragraphs) rarely holds that many delimiters on every one of its lines."""
+    for k, cell in enumerate(cells):
+        if ("\n" not in cell and "\r" not in cell) or cell.count(delimiter) < width - 1:
+            continue  # its first and last lines together hold at least width - 1 delimiters
+        counts = [text.count(delimiter) for text in _LINE_BREAK.split(cell)]
+        if (  # exactly the delimiters a merged row would leave on the first and last line: prose rarely has them
+            k + counts[0] + 1 == width
+            and counts[-1] + len(cells) - k == width
+            and all(n + 1 >= width for n in counts[1:-1])
+        ):
+            return (
+                f"line {line}: a quoted cell runs over {len(counts)} lines that each read as a row of their own "
+                "(a stray quote?)"
+            )
+    return None
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _csv_reason(exc: csv.Error) -> str:
@@ -200,3 +234,5 @@ def json_loads(text: str | bytes, where: str) -> Any:
         raise MappingError(f"{where}: JSON nested too deeply to read") from None
     except UnicodeDecodeError as exc:
         raise MappingError(f"{where}: not valid UTF-8 JSON at byte {exc.start}: {exc.reason}") from None
+    except ValueError as exc:  # an integer of more than 4300 digits (Python's cap on int parsing)
+        raise MappingError(f"{where}: not readable JSON: {exc}") from None

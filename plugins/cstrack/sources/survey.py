@@ -161,13 +161,13 @@ class Codebook:
             )
         unknown = set(spec) - TOP_LEVEL
         if unknown:
-            raise _fail(where, f"unknown key(s) {sorted(unknown)}; allowed: {sorted(TOP_LEVEL)}")
+            raise _fail(where, f"unknown key(s) {sorted(map(str, unknown))}; allowed: {sorted(TOP_LEVEL)}")
         for key in ("survey", "wave", "format", "scales", "items", "constructs"):
             if spec.get(key) in (None, "", {}):
                 raise _fail(where, f"missing required key `{key}`")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", path.stem):
             raise _fail(where, "the codebook's file name must be lower_snake_case (it prefixes its data files)")
-        if spec["format"] not in FORMATS:
+        if not isinstance(spec["format"], str) or spec["format"] not in FORMATS:
             raise _fail(where, f"format {spec['format']!r} is not one of {sorted(FORMATS)}")
         specs.validate(spec, SCHEMA, where)  # every key by type: one line naming the key
         csv_options = {"delimiter": ",", "encoding": "utf-8-sig", **(spec.get("csv") or {})}
@@ -406,6 +406,9 @@ class XlsxReader(Reader):
         header = [_text(c) for c in next(rows, ())]
         for number, values in enumerate(rows, start=1):
             if any(_text(v) for v in values):
+                if any(_text(v) for v in values[len(header):]):  # an answer no header names: like a CSV row
+                    yield number, None, f"row {number}: a value beyond the header's {len(header)} columns"
+                    continue
                 for column, value in zip(header, values):
                     if isinstance(value, str) and "\x00" in value:
                         self.nul_cells[column] += 1

@@ -1,7 +1,9 @@
--- indexes serve the period filter, the joins on project_key and the incremental builds (last_commit_seq)
+-- indexes serve the delete+insert and catch-up by post (unique post_key), the period filter, the joins on
+-- project_key and the incremental builds (last_commit_seq)
 {{ config(
     materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert', on_schema_change='fail',
-    indexes=[{'columns': ['posted_month']}, {'columns': ['project_key']}, {'columns': ['last_commit_seq']}],
+    indexes=[{'columns': ['post_key'], 'unique': True}, {'columns': ['posted_month']}, {'columns': ['project_key']},
+             {'columns': ['last_commit_seq']}],
 ) }}
 -- One row per post. No text and no handle of a private person: authors are pseudonyms, handles only
 -- for project accounts. project_key: the best link to a catalogued project (null when unlinked).
