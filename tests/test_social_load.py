@@ -62,7 +62,7 @@ def test_raw_rows_carry_pseudonyms_and_enrichment(server_db, query, monkeypatch)
             " sentiment, hashtags, sdgs, withheld_in from raw.social_post",
         )
     }
-    kind, handle, pseudonym, mentions, language, detected, sentiment, hashtags, sdgs, withheld = rows["1700000000000000003"]
+    kind, handle, pseudonym, mentions, language, detected, sentiment, hashtags, sdgs, _withheld = rows["1700000000000000003"]
     assert (kind, handle) == ("quote", "kim_private_person")
     assert pseudonym == pseudonymise("5552", "social:twitter", key=b"k1") and "kim" not in pseudonym
     assert mentions == [pseudonymise("5553", "social:twitter", key=b"k1")]  # the mentioned account's id

@@ -3,10 +3,7 @@
 -- least var('survey_min_cell_size', 5) respondents of the survey and wave hold the same value, 'other'
 -- otherwise, so no rare free answer reaches marts. Null: not stated (or not mappable).
 with current_respondents as (
-    -- as in int_survey__respondents: the latest load wins for a respondent in two language versions
-    select distinct on (survey, wave, respondent_key) load_id, survey, wave, respondent_key
-    from {{ ref('stg_survey__respondents') }}
-    order by survey, wave, respondent_key, load_id desc
+    select * from {{ ref('int_survey__current_respondents') }}
 ),
 
 answers as (

@@ -1,16 +1,8 @@
--- One row per respondent and wave: when language versions of a wave both hold the same respondent
--- (same id), the latest load wins. Attributes as published (int_survey__respondent_attributes): the
--- classic five in their own columns, every attribute (any name) in `demographics`.
+-- One row per respondent and wave (int_survey__current_respondents: the latest load wins). Attributes as
+-- published (int_survey__respondent_attributes): the classic five in their own columns, every attribute
+-- (any name) in `demographics`.
 with current_respondents as (
-    select distinct on (survey, wave, respondent_key)
-        load_id,
-        codebook,
-        survey,
-        wave,
-        respondent_key,
-        submitted_at
-    from {{ ref('stg_survey__respondents') }}
-    order by survey, wave, respondent_key, load_id desc
+    select * from {{ ref('int_survey__current_respondents') }}
 ),
 
 attributes as (
