@@ -90,7 +90,7 @@ def main() -> int:
     os.environ["WAREHOUSE_URL"] = url
     os.environ.setdefault("CSTRACK_HOME", tempfile.mkdtemp(prefix="cst-bench-"))
     from cstrack import warehouse
-    from cstrack.sources.catalogue import load_catalogue
+    from cstrack.ingest.catalogue import load_catalogue
 
     try:
         wh = warehouse.Warehouse.from_url(url)

@@ -16,14 +16,14 @@ import time
 
 from bs4 import BeautifulSoup
 
-from cstrack import demo_sites
-from cstrack.sources import crawl_extract as extract
+from cstrack.demo import sites
+from cstrack.ingest import crawl_extract as extract
 
 LD_SCRIPT = re.compile(rb'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
 
 
 def api_bodies(n_pages: int, per_page: int = 100) -> list[bytes]:
-    projects = demo_sites.eucs_projects()
+    projects = sites.eucs_projects()
     bodies = []
     for page in range(n_pages):
         results = [
@@ -36,7 +36,7 @@ def api_bodies(n_pages: int, per_page: int = 100) -> list[bytes]:
 
 
 def html_bodies(n_pages: int) -> list[bytes]:
-    pages = [body for path, body in demo_sites.jsonld_pages().items() if path.endswith(".html") and b"ld+json" in body]
+    pages = [body for path, body in sites.jsonld_pages().items() if path.endswith(".html") and b"ld+json" in body]
     return [pages[i % len(pages)] for i in range(n_pages)]
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_social.py --posts 100000
 
-1. generates N posts (cstrack.generate.social, API v2 pages as JSON lines);
+1. generates N posts (cstrack.demo.generate.social, API v2 pages as JSON lines);
 2. loads them with `load_social` in a subprocess (parse, enrich, pseudonymise, COPY), timing it and reading
    the process's peak resident memory (resource.getrusage) and its resident memory before the load;
 3. in the same run, COPYs the same posts as raw JSON documents, and the very rows the loader wrote
@@ -51,7 +51,7 @@ def child_load(path: str, workers: int | None) -> None:
     """In the subprocess: load one file and print timing and memory as JSON (the enrichment workers' peak
     too: they are this process's children, each with its own memory)."""
     from cstrack import warehouse
-    from cstrack.sources.social import Enricher, load_social
+    from cstrack.ingest.social import Enricher, load_social
 
     wh = warehouse.current()
     # imports, VADER's lexicon and langdetect's profiles (~90 MB, loaded on first use) before the baseline
@@ -117,7 +117,7 @@ def raw_posts_copy_seconds(url: str, source: Path, workdir: Path) -> tuple[float
 
 def raw_copy_seconds(url: str, load_id: int, workdir: Path) -> tuple[float, int]:
     """COPY the rows of one load, as COPY text, into an identical table; returns (seconds, rows)."""
-    from cstrack.sources.social import COLUMNS
+    from cstrack.ingest.social import COLUMNS
 
     cols = ", ".join(("_load_id", "_source", "_source_row") + COLUMNS)
     dump = workdir / "rows.copy"
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         os.environ.update(env)
         from cstrack import warehouse
-        from cstrack.generate.social import generate_social
+        from cstrack.demo.generate.social import generate_social
 
         warehouse.migrate(warehouse.Warehouse.from_url(url))
         sizes = sorted({args.posts} | {int(s) for s in args.memory_at.split(",") if s and int(s) <= args.posts})

@@ -1,7 +1,7 @@
 """Row count and checksum of every published mart, to show a refactoring left the demo's output unchanged.
 
 Columns that differ between any two runs by nature (timestamps, durations, load ids and commit sequence
-numbers, run ids) are left out of the checksum, and so is the demo sites' random port; the rows are hashed
+numbers, run ids, the build state with its code fingerprint) are left out of the checksum, and so is the demo sites' random port; the rows are hashed
 in a fixed order. Pseudonyms depend on the key: compare runs with the same CSTRACK_PSEUDONYM_KEY.
 Usage: CSTRACK_HOME=... python benchmarks/marts_fingerprint.py [--json OUT]
 """
@@ -17,7 +17,7 @@ from psycopg import sql
 from cstrack import warehouse
 
 VOLATILE_TYPES = {"timestamp with time zone", "timestamp without time zone", "interval", "date"}
-VOLATILE_NAMES = ("load_id", "commit_seq", "duration", "run_id", "seconds", "_at", "loaded", "refreshed")
+VOLATILE_NAMES = ("load_id", "commit_seq", "duration", "run_id", "seconds", "_at", "loaded", "refreshed", "build_state")
 
 
 def fingerprint(wh: warehouse.Warehouse, schema: str = "marts") -> dict[str, dict]:

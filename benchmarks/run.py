@@ -112,7 +112,7 @@ def child_env() -> dict[str, str]:
 def child_catalogue_load(path: str) -> None:
     """In a subprocess: load one catalogue export, print seconds and memory as JSON."""
     from cstrack import warehouse
-    from cstrack.sources.catalogue import load_catalogue
+    from cstrack.ingest.catalogue import load_catalogue
 
     wh = warehouse.current()
     baseline = _rss_kb()
@@ -195,8 +195,8 @@ def finish_catalogue_memory(job: tuple[subprocess.Popen, Path]) -> dict:
 
 
 def bench_survey_section(sizes: dict, workdir: Path) -> dict:
-    from cstrack.generate.survey import generate_survey
-    from cstrack.sources.survey import load_survey
+    from cstrack.demo.generate.survey import generate_survey
+    from cstrack.ingest.survey import load_survey
 
     n = sizes["survey_respondents"]
     say(f"survey: {n} respondents (EN CSV sheet) through the codebook loader")
@@ -230,7 +230,7 @@ def bench_survey_section(sizes: dict, workdir: Path) -> dict:
 
 def new_posts_file(path: Path, posts: int, seed: int) -> Path:
     """`posts` new tweets after the loaded ones (the next month, ids above every loaded id): a daily increment."""
-    from cstrack.generate.social import generate_social
+    from cstrack.demo.generate.social import generate_social
 
     raw = generate_social(
         "twitter_v2", path.with_suffix(".tmp"), posts, seed=seed, start=datetime(2025, 1, 1, tzinfo=UTC), months=1
@@ -255,10 +255,11 @@ def new_posts_file(path: Path, posts: int, seed: int) -> Path:
 
 
 def timed_build(wh, full_refresh: bool, gates: dict) -> float:
-    """publish.build, timing it and (through the module the build calls) the two GX gates."""
-    from cstrack import publish, quality
+    """marts.build, timing it and (through the module the build calls) the two GX gates."""
+    from cstrack.publish import marts
+    from cstrack.quality import gates
 
-    originals = quality.validate_raw, quality.validate_marts
+    originals = gates.validate_raw, gates.validate_marts
 
     def timing(name, fn):
         def run(*args, **kwargs):
@@ -270,13 +271,13 @@ def timed_build(wh, full_refresh: bool, gates: dict) -> float:
 
         return run
 
-    quality.validate_raw, quality.validate_marts = timing("raw_gate", originals[0]), timing("marts_gate", originals[1])
+    gates.validate_raw, gates.validate_marts = timing("raw_gate", originals[0]), timing("marts_gate", originals[1])
     try:
         started = time.perf_counter()
-        publish.build(wh, full_refresh=full_refresh)
+        marts.build(wh, full_refresh=full_refresh)
         return time.perf_counter() - started
     finally:
-        quality.validate_raw, quality.validate_marts = originals
+        gates.validate_raw, gates.validate_marts = originals
 
 
 def count(wh, sql: str) -> int:
@@ -287,7 +288,7 @@ def count(wh, sql: str) -> int:
 def multiply_posts(wh, load_id: int, target: int) -> dict:
     """Copies of a real load's rows with new post ids (one ops.load_run per copy) up to `target` raw posts:
     rows shaped exactly like real loads, written by SQL because the loader would take hours for 10^7."""
-    from cstrack.sources.social import COLUMNS
+    from cstrack.ingest.social import COLUMNS
 
     base = count(wh, f"select count(*) from raw.social_post where _load_id = {int(load_id)}")
     have = count(wh, "select count(*) from raw.social_post")
@@ -329,7 +330,7 @@ def multiply_posts(wh, load_id: int, target: int) -> dict:
 def card_timings(wh, runs: int) -> list[dict]:
     """Every card of dashboards/*.yml with the defaults and with each filter's example, as cstrack_reporter:
     `runs` EXPLAIN (ANALYZE) executions each; p95 of the execution times (ms)."""
-    from cstrack import dashboards
+    from cstrack.serve import dashboards
 
     results = []
     with psycopg.connect(wh.conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
@@ -358,7 +359,7 @@ def card_timings(wh, runs: int) -> list[dict]:
 
 def social_loads(sizes: dict, wh, workdir: Path) -> dict:
     """The twitter_v2 loader at both sizes in subprocesses (peak memory), against COPY at the larger."""
-    from cstrack.generate.social import generate_social
+    from cstrack.demo.generate.social import generate_social
 
     small, large = sizes["social_posts"]
     out: dict = {"memory": {}}
@@ -386,9 +387,9 @@ def refresh_and_gx(sizes: dict, wh, workdir: Path) -> tuple[dict, dict]:
     """The baseline first: a full refresh (`dbt build --full-refresh`: no incremental state) of the loaded
     posts, with the GX gates timed inside it; then 1% new posts and the incremental build. (The baseline
     runs on 1% fewer posts, which only makes the ratio more pessimistic.)"""
-    from cstrack import pipeline
-    from cstrack.sources.social import load_social
-    from cstrack.sources.survey import load_survey_inbox
+    from cstrack.orchestration import pipeline
+    from cstrack.ingest.social import load_social
+    from cstrack.ingest.survey import load_survey_inbox
 
     say("refresh: the bundled catalogues and surveys, then a full refresh")
     sample = ROOT / "data" / "sample"
@@ -606,10 +607,10 @@ def markdown(results: dict) -> str:
 def dashboards_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
     """Only the dashboards: the bundled catalogues and surveys, the larger social size through the loader,
     copies in SQL up to the dashboard size, a full build, every card."""
-    from cstrack import pipeline
-    from cstrack.generate.social import generate_social
-    from cstrack.sources.social import load_social
-    from cstrack.sources.survey import load_survey_inbox
+    from cstrack.orchestration import pipeline
+    from cstrack.demo.generate.social import generate_social
+    from cstrack.ingest.social import load_social
+    from cstrack.ingest.survey import load_survey_inbox
 
     with scratch_database(workdir) as wh:
         sample = ROOT / "data" / "sample"
@@ -628,8 +629,8 @@ def dashboards_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
 
 def refresh_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
     """Only the refresh: the larger social size through the loader, then refresh_and_gx (full, 1% new, incremental)."""
-    from cstrack.generate.social import generate_social
-    from cstrack.sources.social import load_social
+    from cstrack.demo.generate.social import generate_social
+    from cstrack.ingest.social import load_social
 
     with scratch_database(workdir) as wh:
         posts = sizes["social_posts"][1]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from airflow.sdk import AssetAny, dag, task
 
-from cstrack.assets import RAW_ASSETS
+from cstrack.orchestration.assets import RAW_ASSETS
 from cstrack.errors import task_errors
 
 
@@ -24,16 +24,18 @@ def build_marts():
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
     @task_errors
     def build_and_publish() -> dict[str, int]:
-        from cstrack import orchestration, publish
+        from cstrack.orchestration import airflow_glue
+        from cstrack.publish import marts
 
-        return publish.build(orchestration.warehouse_from_connection())
+        return marts.build(airflow_glue.warehouse_from_connection())
 
     @task(retries=2)
     @task_errors
     def write_report() -> str:
-        from cstrack import orchestration, report
+        from cstrack.orchestration import airflow_glue
+        from cstrack.serve import report
 
-        return str(report.write_report(orchestration.warehouse_from_connection()))
+        return str(report.write_report(airflow_glue.warehouse_from_connection()))
 
     build_and_publish() >> write_report()
 

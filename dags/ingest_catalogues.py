@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.assets import CATALOGUE_RECORDS
+from cstrack.orchestration.assets import CATALOGUE_RECORDS
 from cstrack.errors import task_errors
 
 
@@ -26,9 +26,10 @@ def ingest_catalogues():
     def load_catalogues() -> list[dict]:
         from dataclasses import asdict
 
-        from cstrack import orchestration, pipeline
+        from cstrack.orchestration import airflow_glue
+        from cstrack.orchestration import pipeline
 
-        return [asdict(r) for r in pipeline.load_catalogue_inbox(orchestration.warehouse_from_connection())]
+        return [asdict(r) for r in pipeline.load_catalogue_inbox(airflow_glue.warehouse_from_connection())]
 
     load_catalogues()
 

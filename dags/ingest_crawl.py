@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.assets import CATALOGUE_RECORDS, CRAWL_PAGES
+from cstrack.orchestration.assets import CATALOGUE_RECORDS, CRAWL_PAGES
 from cstrack.errors import task_errors
 
 
@@ -29,10 +29,10 @@ def ingest_crawl():
     @task(outlets=[CRAWL_PAGES, CATALOGUE_RECORDS])
     @task_errors
     def crawl_platforms() -> list[dict]:
-        from cstrack import orchestration
-        from cstrack.sources.crawl import crawl
+        from cstrack.orchestration import airflow_glue
+        from cstrack.ingest.crawl import crawl
 
-        return [r.as_dict() for r in crawl(orchestration.warehouse_from_connection())]
+        return [r.as_dict() for r in crawl(airflow_glue.warehouse_from_connection())]
 
     crawl_platforms()
 

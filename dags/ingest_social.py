@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.assets import SOCIAL_POSTS
+from cstrack.orchestration.assets import SOCIAL_POSTS
 from cstrack.errors import task_errors
 
 
@@ -27,10 +27,10 @@ def ingest_social():
     def load_social() -> list[dict]:
         from dataclasses import asdict
 
-        from cstrack import orchestration
-        from cstrack.sources.social import load_social_inbox
+        from cstrack.orchestration import airflow_glue
+        from cstrack.ingest.social import load_social_inbox
 
-        return [asdict(r) for r in load_social_inbox(orchestration.warehouse_from_connection())]
+        return [asdict(r) for r in load_social_inbox(airflow_glue.warehouse_from_connection())]
 
     load_social()
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.assets import SURVEY_ANSWERS
+from cstrack.orchestration.assets import SURVEY_ANSWERS
 from cstrack.errors import task_errors
 
 
@@ -27,10 +27,10 @@ def ingest_survey():
     def load_surveys() -> list[dict]:
         from dataclasses import asdict
 
-        from cstrack import orchestration
-        from cstrack.sources.survey import load_survey_inbox
+        from cstrack.orchestration import airflow_glue
+        from cstrack.ingest.survey import load_survey_inbox
 
-        return [asdict(r) for r in load_survey_inbox(orchestration.warehouse_from_connection())]
+        return [asdict(r) for r in load_survey_inbox(airflow_glue.warehouse_from_connection())]
 
     load_surveys()
 

@@ -10,16 +10,16 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.assets import CATALOGUE_RECORDS, SOCIAL_POSTS, SURVEY_ANSWERS
+from cstrack.orchestration.assets import CATALOGUE_RECORDS, SOCIAL_POSTS, SURVEY_ANSWERS
 from cstrack.errors import task_errors
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=10)}
 
 
 def _warehouse():
-    from cstrack import orchestration
+    from cstrack.orchestration import airflow_glue
 
-    return orchestration.warehouse_from_connection()
+    return airflow_glue.warehouse_from_connection()
 
 
 @dag(
@@ -35,56 +35,56 @@ def warehouse_refresh():
     @task(outlets=[CATALOGUE_RECORDS])
     @task_errors
     def load_catalogues() -> list[dict]:
-        from cstrack import pipeline
+        from cstrack.orchestration import pipeline
 
         return [asdict(r) for r in pipeline.load_catalogue_inbox(_warehouse())]
 
     @task(outlets=[CATALOGUE_RECORDS])
     @task_errors
     def crawl_platforms() -> list[dict]:
-        from cstrack import pipeline
+        from cstrack.orchestration import pipeline
 
         return [asdict(r) for r in pipeline.crawl_step(_warehouse())]
 
     @task(outlets=[SURVEY_ANSWERS])
     @task_errors
     def load_surveys() -> list[dict]:
-        from cstrack.sources.survey import load_survey_inbox
+        from cstrack.ingest.survey import load_survey_inbox
 
         return [asdict(r) for r in load_survey_inbox(_warehouse())]
 
     @task(outlets=[SOCIAL_POSTS])
     @task_errors
     def load_social() -> list[dict]:
-        from cstrack.sources.social import load_social_inbox
+        from cstrack.ingest.social import load_social_inbox
 
         return [asdict(r) for r in load_social_inbox(_warehouse())]
 
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
     @task_errors
     def build_marts() -> dict[str, int]:
-        from cstrack import publish
+        from cstrack.publish import marts
 
-        return publish.build(_warehouse())
+        return marts.build(_warehouse())
 
     @task
     @task_errors
     def write_report() -> str:
-        from cstrack import report
+        from cstrack.serve import report
 
         return str(report.write_report(_warehouse()))
 
     @task
     @task_errors
     def export_ppsr() -> str:
-        from cstrack import export
+        from cstrack.serve import export
 
         return str(export.export_ppsr(_warehouse())[0])
 
     @task
     @task_errors
     def sync_metabase() -> str:
-        from cstrack import pipeline
+        from cstrack.orchestration import pipeline
 
         return pipeline.sync_metabase_if_configured()
 

@@ -104,7 +104,8 @@ def demo_warehouse():
     """The whole demo, built once per test session on a fresh database of the server: every bundled
     sample source, the crawl of the generated demo sites, the quality gates and the publish. For tests
     that read the published marts (or restore what they change); tests of loading build their own."""
-    from cstrack import pipeline, publish
+    from cstrack.orchestration import pipeline
+    from cstrack.publish import marts
 
     home = Path(tempfile.mkdtemp(prefix="cst-"))  # short: Unix socket paths are limited
     name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
@@ -120,7 +121,7 @@ def demo_warehouse():
             env.delenv("CSTRACK_CRAWL", raising=False)
             warehouse.migrate(demo.wh)
             pipeline.load_everything(demo.wh)
-            publish.build(demo.wh)
+            marts.build(demo.wh)
         yield demo
     finally:
         with psycopg.connect(SERVER, autocommit=True) as conn:

@@ -7,7 +7,7 @@ import json
 import openpyxl
 import pytest
 
-from cstrack.sources.catalogue import load_catalogue
+from cstrack.ingest.catalogue import load_catalogue
 
 RECORDS = [
     {"UID": "p1", "name": "Birdwatch", "status": {"status": "Ongoing"}, "country": "DE",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cstrack.errors import MappingError
-from cstrack.sources.catalogue import Mapping, RowMapper, load_catalogue, open_reader
-from cstrack.sources.parsing import parse_country, parse_date, parse_url
+from cstrack.ingest.catalogue import Mapping, RowMapper, load_catalogue, open_reader
+from cstrack.ingest.parsing import parse_country, parse_date, parse_url
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "catalogues"
 MAPPINGS = Path(__file__).resolve().parents[1] / "catalogues"
@@ -169,7 +169,7 @@ def test_duplicate_ids_are_quarantined_by_the_database(server_db, query, tmp_pat
 def test_worker_processes_load_what_one_process_maps(server_db, query, tmp_path, monkeypatch):
     """A large CSV export is mapped by worker processes in batches: the same rows, quarantine and unmapped
     counts as mapping it here, row by row."""
-    from cstrack.sources import catalogue
+    from cstrack.ingest import catalogue
 
     monkeypatch.setattr(catalogue, "BATCH_ROWS", 7)  # many batches from a small file (inherited by the fork)
     mapping_path = MAPPINGS / "citizenscience_gov.yml"

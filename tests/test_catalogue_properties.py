@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cstrack.errors import MappingError
-from cstrack.sources.catalogue import Mapping, RowMapper, open_reader
+from cstrack.ingest.catalogue import Mapping, RowMapper, open_reader
 
 MAPPING = Path(__file__).resolve().parents[1] / "catalogues" / "awesome_cs_nl.yml"
 HEADER = ("name,description,main_category,extra_categories,organization,country,location,notes_location,"

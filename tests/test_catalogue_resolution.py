@@ -13,8 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cstrack import export, publish, warehouse
-from cstrack.sources.catalogue import load_catalogue
+from cstrack import warehouse
+from cstrack.serve import export
+from cstrack.publish import marts
+from cstrack.ingest.catalogue import load_catalogue
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -93,7 +95,7 @@ def catalogue_wh():
         (folder / "beta_platform.json").write_text(json.dumps(DATA_B))
         load_catalogue(folder / "alpha_catalogue.yml", folder / "alpha_catalogue.csv", wh)
         load_catalogue(folder / "beta_platform.yml", folder / "beta_platform.json", wh)
-        publish.build(wh)
+        marts.build(wh)
         yield wh, folder
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
@@ -233,7 +235,7 @@ def test_snapshot_keeps_status_history(catalogue_wh):
     # alpha's next export: a1 has ended
     (folder / "alpha_catalogue.csv").write_text(DATA_A.replace("email,active,United States", "email,completed,United States"))
     load_catalogue(folder / "alpha_catalogue.yml", folder / "alpha_catalogue.csv", wh)
-    publish.build(wh)
+    marts.build(wh)
     history = run_query(
         wh,
         "select status, dbt_valid_to is null from snapshots.catalogue_record_snapshot"

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cstrack.errors import CstrackError
-from cstrack.sources.catalogue import CANONICAL_FIELDS
-from cstrack.sources.crawl import (
+from cstrack.ingest.catalogue import CANONICAL_FIELDS
+from cstrack.ingest.crawl import (
     CrawlSettings,
     Platform,
     crawl_platforms,
@@ -21,7 +21,7 @@ from cstrack.sources.crawl import (
     raise_for_failures,
     reextract,
 )
-from cstrack.sources.crawl_fetch import address_problem
+from cstrack.ingest.crawl_fetch import address_problem
 
 FAST = CrawlSettings(min_interval=0.0, backoff=0.01, max_backoff=0.08, retries=2, timeout=5.0)
 
@@ -446,7 +446,7 @@ def test_html_method_reads_fields_with_css_selectors(server_db, site, query):
 
 
 def test_demo_crawl_lands_the_expected_records(server_db, query):
-    from cstrack.demo_sites import crawl_demo
+    from cstrack.demo.sites import crawl_demo
 
     loads = crawl_demo(server_db, progress=None)
     assert [(r.source_system, r.rows_loaded, r.rows_quarantined) for r in loads] == [

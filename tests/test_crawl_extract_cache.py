@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cstrack.sources import crawl_extract as extract
-from cstrack.sources.parsing import collapse_whitespace, parse_url
+from cstrack.ingest import crawl_extract as extract
+from cstrack.ingest.parsing import collapse_whitespace, parse_url
 
 
 def _item(i: int, **over) -> dict:

@@ -10,8 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cstrack import dashboards, warehouse
-from cstrack.dashboards import SpecError
+from cstrack import warehouse
+from cstrack.serve import dashboards
+from cstrack.serve.dashboards import SpecError
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 SPECS = dashboards.load_dashboards()

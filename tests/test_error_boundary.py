@@ -87,7 +87,7 @@ def test_a_dashboard_spec_of_a_wrong_type_names_the_key(cstrack, tmp_path):
 
 
 def test_a_platform_registry_of_a_wrong_type_names_the_key(tmp_path):
-    from cstrack.sources.crawl import load_platforms
+    from cstrack.ingest.crawl import load_platforms
 
     registry = tmp_path / "platforms.yml"
     registry.write_text(

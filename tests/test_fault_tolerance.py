@@ -63,11 +63,12 @@ def test_refresh_survives_a_postgres_restart_through_task_retries(home, query, c
     import sqlite3
     import threading
 
-    from cstrack import orchestration, warehouse
+    from cstrack import warehouse
+    from cstrack.orchestration import airflow_glue
 
     wh, _ = warehouse.start()
-    env = orchestration.airflow_env(wh)
-    orchestration.ensure_metadata_db(env)  # so the DAG starts at once
+    env = airflow_glue.airflow_env(wh)
+    airflow_glue.ensure_metadata_db(env)  # so the DAG starts at once
     metadata = Path(env["AIRFLOW_HOME"]) / "airflow.db"
     warehouse.stop()
 
@@ -86,7 +87,7 @@ def test_refresh_survives_a_postgres_restart_through_task_retries(home, query, c
     restart = threading.Thread(target=restart_after_a_failed_attempt)
     restart.start()
     try:
-        orchestration.run_dag("warehouse_refresh", wh)
+        airflow_glue.run_dag("warehouse_refresh", wh)
     finally:
         restart.join()
     output = capsys.readouterr().out

@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
-from cstrack import pipeline
-from cstrack.generate import generate_inbox, social_split, survey_waves
-from cstrack.generate.catalogue import GOV, NL
-from cstrack.sources.social import load_social_inbox
-from cstrack.sources.survey import load_survey_inbox
+from cstrack.orchestration import pipeline
+from cstrack.demo.generate import generate_inbox, social_split, survey_waves
+from cstrack.demo.generate.catalogue import GOV, NL
+from cstrack.ingest.social import load_social_inbox
+from cstrack.ingest.survey import load_survey_inbox
 
 SIZES = {"projects": 700, "posts": 900, "respondents": 80}
 BYTE_STABLE = {".csv", ".json", ".jsonl"}  # XLSX and SAV carry their writing time

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from cstrack import specs
 from cstrack.errors import MappingError
-from cstrack.sources import catalogue
-from cstrack.sources.catalogue import Mapping, RowMapper, _mapped_rows, load_catalogue, open_reader
-from cstrack.sources.parsing import PARSERS
-from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED
+from cstrack.ingest import catalogue
+from cstrack.ingest.catalogue import Mapping, RowMapper, _mapped_rows, load_catalogue, open_reader
+from cstrack.ingest.parsing import PARSERS
+from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "hostile" / "catalogue"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -25,10 +25,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cstrack import publish, warehouse
+from cstrack import warehouse
+from cstrack.publish import marts
 from cstrack.errors import CstrackError
-from cstrack.sources import social
-from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED
+from cstrack.ingest import social
+from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "social"
 HEADER = ";".join(social.LYNGUO_COLUMNS)
@@ -366,7 +367,7 @@ def test_lynguo_garbage_is_quarantined_or_refused_in_one_line(db, tmp_path, data
 
 
 def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_renders(server_db, cstrack, query, tmp_path):
-    from cstrack import pipeline
+    from cstrack.orchestration import pipeline
 
     day_after_tomorrow = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     page = json.loads((FIXTURES / "twitter_v2_search_recent.json").read_text(encoding="utf-8"))
@@ -395,7 +396,7 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
     for stamp in impossible:
         assert any(repr(stamp) in reason for _, reason in quarantined), stamp
 
-    publish.build(server_db)
+    marts.build(server_db)
     ((published, earliest, latest),) = query(server_db, "select count(*), min(posted_at), max(posted_at) from marts.fct_social_post")
     assert published == 10 + 5 + 1  # every post that loaded, none that was quarantined
     assert earliest >= social.FIRST_POST_AT and latest <= datetime.now(UTC) + timedelta(days=1)

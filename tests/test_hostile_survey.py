@@ -30,10 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cstrack import publish, warehouse
+from cstrack import warehouse
+from cstrack.publish import marts
 from cstrack.errors import MappingError
-from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED
-from cstrack.sources.survey import Codebook, CsvReader
+from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
+from cstrack.ingest.survey import Codebook, CsvReader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "survey"
 DE = FIXTURES / "umfrage_2021_de.yml"
@@ -316,7 +317,7 @@ def test_published_demographics_are_categories_of_at_least_5_respondents(server_
         ("umfrage_2021_en.yml", "umfrage_2021_en.csv"),
     ]:
         cstrack("load", "survey", str(FIXTURES / codebook), str(FIXTURES / data), check=True)
-    publish.build(server_db)
+    marts.build(server_db)
 
     def segments(survey, dimension):
         return {

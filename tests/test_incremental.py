@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from cstrack import pipeline, publish, warehouse
-from cstrack.sources.social import load_social
+from cstrack import warehouse
+from cstrack.orchestration import pipeline
+from cstrack.publish import marts
+from cstrack.ingest.social import load_social
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "social" / "twitter_v2_citizen_science_2024.jsonl"
 STABLE = (  # every column of fct_social_post but the load times, which differ between any two runs
@@ -42,7 +44,7 @@ def marts_checksums(query, wh, schema: str = "marts") -> dict[str, str]:
 def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, capsys):
     pipeline.load_catalogue_inbox(server_db)  # projects, so that posts link
     load_social("twitter_v2", SAMPLE, server_db)
-    publish.build(server_db)
+    marts.build(server_db)
     assert "build plan: full build (no previous build state" in capsys.readouterr().out
     before = {row[0]: row for row in fact(query, server_db)}
     (first_seq,) = query(server_db, "select max(last_commit_seq) from intermediate.int_social__posts")[0]
@@ -59,7 +61,7 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
     later.write_text(json.dumps(page) + "\n", encoding="utf-8")
     load_social("twitter_v2", later, server_db)
     (results_before,) = query(server_db, "select max(result_id) from ops.quality_result")[0]
-    publish.build(server_db)
+    marts.build(server_db)
     assert "build plan: incremental build (incremental: new loads of social)" in capsys.readouterr().out
     incremental = fact(query, server_db)
     incremental_marts = marts_checksums(query, server_db)
@@ -77,7 +79,7 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
     assert "marts.dim_project" not in suites and "raw.catalogue_record" not in suites
     assert marts_checksums(query, server_db, "marts_build") == incremental_marts
 
-    publish.build(server_db, full_refresh=True)
+    marts.build(server_db, full_refresh=True)
     assert "build plan: full build (full refresh asked for)" in capsys.readouterr().out
     assert fact(query, server_db) == incremental
     assert marts_checksums(query, server_db) == incremental_marts  # aggregates and indicators too
@@ -85,11 +87,11 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
 
 def test_a_failed_build_leaves_no_state_and_the_next_build_is_full(server_db, query, capsys):
     pipeline.load_catalogue_inbox(server_db)
-    publish.build(server_db)
+    marts.build(server_db)
     with warehouse.connect(server_db) as conn:  # what a build that fails after dbt started leaves behind
         conn.execute("drop table marts_build.refresh_info")
     capsys.readouterr()
-    publish.build(server_db)
+    marts.build(server_db)
     assert "build plan: full build (no previous build state in marts_build)" in capsys.readouterr().out
 
 
@@ -110,7 +112,7 @@ STATE = {"fingerprint": "f", "commit_seq": {"catalogue": 3, "survey": 5, "social
     ],
 )
 def test_build_plan(previous, current, full_refresh, full, selected):
-    plan = publish.plan_build(previous, current, full_refresh)
+    plan = marts.plan_build(previous, current, full_refresh)
     assert plan.full is full
     args = plan.dbt_args()
     if full:
@@ -118,7 +120,7 @@ def test_build_plan(previous, current, full_refresh, full, selected):
     else:
         assert plan.since_commit_seq == 9  # the newest load the build schema holds
         assert args[:2] == ["build", "--select"] and args[2:2 + len(selected)] == selected
-        assert args[2 + len(selected):] == [*publish.ALWAYS_SELECTED, "--exclude-resource-type", "unit_test"]
+        assert args[2 + len(selected):] == [*marts.ALWAYS_SELECTED, "--exclude-resource-type", "unit_test"]
 
 
 def test_loads_record_their_commit_order(server_db, query):

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from cstrack import dashboards, metabase
+from cstrack.serve import dashboards
+from cstrack.serve import metabase
 from cstrack.errors import CstrackError
 
 sys.path.insert(0, str(Path(__file__).parent))  # the fake is a helper module beside the tests (never `import tests`)

@@ -16,9 +16,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cstrack import export, publish, warehouse
-from cstrack.sources.catalogue import load_catalogue
-from cstrack.sources.parsing import parse_url
+from cstrack import warehouse
+from cstrack.serve import export
+from cstrack.publish import marts
+from cstrack.ingest.catalogue import load_catalogue
+from cstrack.ingest.parsing import parse_url
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures" / "ppsr"
@@ -40,7 +42,7 @@ def exported():
         wh = warehouse.Warehouse.from_url(url)
         warehouse.migrate(wh)
         load_catalogue(FIXTURES / "ppsr_inventory.yml", FIXTURES / "ppsr_inventory.csv", wh)
-        publish.build(wh)
+        marts.build(wh)
         path, n = export.export_ppsr(wh, home / "ppsr.json")
         yield env, path, n
     with psycopg.connect(SERVER, autocommit=True) as conn:

@@ -14,9 +14,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from cstrack import publish, quality, quality_suites, warehouse
+from cstrack import warehouse
+from cstrack.publish import marts
+from cstrack.quality import gates
+from cstrack.quality import suites
 from cstrack.errors import QualityGateFailed
-from cstrack.sources.catalogue import load_catalogue
+from cstrack.ingest.catalogue import load_catalogue
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures" / "quality"
@@ -41,7 +44,7 @@ def inventory_wh():
         wh = warehouse.Warehouse.from_url(url)
         warehouse.migrate(wh)
         load_catalogue(FIXTURES / "eu_inventory.yml", FIXTURES / "eu_inventory.csv", wh)
-        publish.build(wh)  # raises QualityGateFailed if an unusual value stopped the publish
+        marts.build(wh)  # raises QualityGateFailed if an unusual value stopped the publish
         yield wh
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
@@ -103,7 +106,7 @@ def test_a_post_dated_outside_2006_to_tomorrow_stops_the_marts_gate(inventory_wh
         )
     try:
         with pytest.raises(QualityGateFailed, match=r"fct_social_post.*2006-03-21.*observed 1"):
-            quality.validate_marts(wh, {"fct_social_post"})
+            gates.validate_marts(wh, {"fct_social_post"})
     finally:
         with warehouse.connect(wh) as conn:
             conn.execute("delete from marts_build.fct_social_post where post_key = 'bad'")
@@ -113,7 +116,7 @@ def test_a_post_dated_outside_2006_to_tomorrow_stops_the_marts_gate(inventory_wh
 def test_no_critical_expectation_holds_a_fixed_year_range():
     """Year bounds move with the calendar and are enforced in dbt: a fixed critical range (1800..2100
     refused the whole publish for two real projects) must not come back."""
-    for suite in quality_suites.suites():
+    for suite in suites.suites():
         for expectation in suite.expectations:
             column = getattr(expectation, "column", None) or ""
             if expectation.meta["severity"] == "critical" and "year" in column:

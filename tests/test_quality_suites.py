@@ -1,5 +1,5 @@
 """The quality gates cover the whole warehouse: every raw table and every mart has a suite, and the
-suites committed under expectations/gx/ are the ones quality_suites.py defines."""
+suites committed under expectations/gx/ are the ones suites.py defines."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import json
 import re
 from pathlib import Path
 
-from cstrack import quality_suites
+from cstrack.quality import suites
 
 PROJECT = Path(__file__).resolve().parents[1]
 GX = PROJECT / "expectations" / "gx"
 
 
-def defined() -> dict[str, quality_suites.Suite]:
-    return {s.name: s for s in quality_suites.suites()}
+def defined() -> dict[str, suites.Suite]:
+    return {s.name: s for s in suites.suites()}
 
 
 def test_every_mart_model_has_a_suite():
@@ -35,7 +35,7 @@ def test_committed_suites_and_checkpoints_match_the_definitions():
     for path in (GX / "expectations").rglob("*.json"):
         suite = json.loads(path.read_text())
         committed[suite["name"]] = suite
-    assert set(committed) == set(defined()), "run `cstrack quality define` after changing quality_suites.py"
+    assert set(committed) == set(defined()), "run `cstrack quality define` after changing suites.py"
     for name, suite in defined().items():
         types = sorted(e["type"] for e in committed[name]["expectations"])
         assert types == sorted(e.expectation_type for e in suite.expectations), name

@@ -12,7 +12,10 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from cstrack import dashboards, quality, report, warehouse
+from cstrack import warehouse
+from cstrack.serve import dashboards
+from cstrack.quality import gates
+from cstrack.serve import report
 from cstrack.errors import QualityGateFailed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -211,7 +214,7 @@ def test_banner_says_when_the_last_quality_gate_failed(site, browser, tmp_path):
         conn.execute("insert into marts_build.dim_project select * from marts.dim_project limit 1")  # a duplicate key
     try:
         with pytest.raises(QualityGateFailed):
-            quality.validate_marts(site["wh"])
+            gates.validate_marts(site["wh"])
         report.write_report(site["wh"], out_dir=tmp_path)
     finally:
         with warehouse.connect(site["wh"]) as conn:

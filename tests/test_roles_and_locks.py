@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from cstrack import publish, warehouse
+from cstrack import warehouse
+from cstrack.publish import marts
 from cstrack.errors import CstrackError
 
 
@@ -22,11 +23,11 @@ def test_reporter_reads_marts_but_not_raw_or_ops(demo_warehouse):
 
 
 def test_second_build_refuses_while_one_holds_the_lock(server_db):
-    with publish.build_lock(server_db):
+    with marts.build_lock(server_db):
         with pytest.raises(CstrackError, match="another build is running"):
-            with publish.build_lock(server_db, wait=False):
+            with marts.build_lock(server_db, wait=False):
                 pass
-    with publish.build_lock(server_db, wait=False):  # released: free again
+    with marts.build_lock(server_db, wait=False):  # released: free again
         pass
 
 
@@ -42,7 +43,7 @@ def test_second_build_waits_for_the_first(server_db):
     first_holds = threading.Event()
 
     def first():
-        with publish.build_lock(server_db):
+        with marts.build_lock(server_db):
             first_holds.set()
             time.sleep(1.0)
             events.append("first released")
@@ -50,7 +51,7 @@ def test_second_build_waits_for_the_first(server_db):
     holder = threading.Thread(target=first)
     holder.start()
     first_holds.wait(10)
-    with publish.build_lock(server_db):  # blocks until the first build lets go
+    with marts.build_lock(server_db):  # blocks until the first build lets go
         events.append("second acquired")
     holder.join()
     assert events == ["first released", "second acquired"]

@@ -16,7 +16,8 @@ from pathlib import Path
 import psycopg
 import redis
 
-from cstrack import scaleout, warehouse
+from cstrack import warehouse
+from cstrack.orchestration import scaleout
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")  # as conftest
 

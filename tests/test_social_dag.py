@@ -14,6 +14,6 @@ def test_ingest_social_produces_the_asset_build_marts_waits_for(home, monkeypatc
     dag = bag.dags["ingest_social"]
     assert [t.task_id for t in dag.tasks] == ["load_social"]
     assert {o.uri for o in dag.tasks[0].outlets} == {"postgres://warehouse:5432/cstrack/raw/social_post"}
-    from cstrack.assets import RAW_ASSETS
+    from cstrack.orchestration.assets import RAW_ASSETS
 
     assert "postgres://warehouse:5432/cstrack/raw/social_post" in {a.uri for a in RAW_ASSETS}

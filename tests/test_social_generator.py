@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from cstrack.generate.social import catalogue_projects, generate_social
-from cstrack.sources import social
+from cstrack.demo.generate.social import catalogue_projects, generate_social
+from cstrack.ingest import social
 
 
 def test_same_seed_same_bytes_other_seed_other_posts(tmp_path):

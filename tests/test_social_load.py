@@ -9,7 +9,7 @@ import pytest
 
 from cstrack.errors import CstrackError
 from cstrack.privacy import pseudonymise
-from cstrack.sources.social import load_social, load_social_inbox
+from cstrack.ingest.social import load_social, load_social_inbox
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 FILES = [

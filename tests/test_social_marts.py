@@ -14,8 +14,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from cstrack import pipeline, transform, warehouse
-from cstrack.sources.social import load_social
+from cstrack import warehouse
+from cstrack.orchestration import pipeline
+from cstrack.transform import dbt
+from cstrack.ingest.social import load_social
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -46,7 +48,7 @@ def built():
         pipeline.load_catalogue_inbox(wh)
         for format, file in FILES:
             load_social(format, FIXTURES / file, wh)
-        transform.run_dbt(["build"], wh, marts_schema="marts")
+        dbt.run_dbt(["build"], wh, marts_schema="marts")
         yield wh
     finally:
         patch.undo()
@@ -151,9 +153,9 @@ def test_engagement_hashtag_and_sdg_aggregates(built):
 
 def test_indicator_values(built):
     wh = built
-    env = transform.dbt_env(wh, marts_schema="marts")
+    env = dbt.dbt_env(wh, marts_schema="marts")
     done = subprocess.run(
-        [transform.dbt_executable(), "--quiet", "show", "--output", "json", "--limit", "-1", "--inline",
+        [dbt.dbt_executable(), "--quiet", "show", "--output", "json", "--limit", "-1", "--inline",
          "select indicator_code, period, dimension, dimension_value, value, numerator, denominator, n, suppressed"
          " from {{ ref('int_social__indicator_values') }}"],
         env=env, capture_output=True, text=True, check=True,
@@ -188,8 +190,8 @@ def test_reingest_changes_nothing_and_a_newer_observation_updates_metrics(built,
     result = load_social("twitter_v2", newer, wh)
     assert (result.rows_loaded, result.rows_quarantined) == (7, 0)
 
-    transform.run_dbt(["build", "--select", "@fct_social_post"], wh)
-    schema = transform.BUILD_SCHEMA
+    dbt.run_dbt(["build", "--select", "@fct_social_post"], wh)
+    schema = dbt.BUILD_SCHEMA
     post = rows(
         wh,
         f"select like_count, engagement, n_observations from {schema}.fct_social_post where post_id = '1700000000000000001'",

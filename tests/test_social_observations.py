@@ -1,15 +1,16 @@
 """Several observations of one post (issue #13, items 4 and 5): fields merge field by field (a listening export
 without metrics never erases the counts an API export gave), and an incremental build after a re-export that
 moves posts to another month, or changes their project link, publishes exactly what a full rebuild does.
-Hand-written fixtures (tests/fixtures/social_merge), real PostgreSQL, real dbt, publish.build."""
+Hand-written fixtures (tests/fixtures/social_merge), real PostgreSQL, real dbt, marts.build."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from cstrack import pipeline, publish
-from cstrack.sources.social import load_social
+from cstrack.orchestration import pipeline
+from cstrack.publish import marts
+from cstrack.ingest.social import load_social
 
 sys.path.insert(0, str(Path(__file__).parent))  # helpers of a test module beside this one (never `import tests`)
 from test_incremental import marts_checksums
@@ -32,7 +33,7 @@ def test_api_metrics_survive_a_later_listening_export(server_db, query):
     pipeline.load_catalogue_inbox(wh)
     load_social("twitter_v2", API_PAGE, wh)
     load_social("lynguo", FIXTURES / "lynguo_listening.csv", wh)  # the same tweets, no counts, an Impacto
-    publish.build(wh)
+    marts.build(wh)
 
     columns = ("source_format, n_observations, like_count, repost_count, reply_count, quote_count, impression_count,"
                " reach, engagement, language, language_detected, author_handle")  # fmt: skip
@@ -63,7 +64,7 @@ def test_a_reexport_that_moves_posts_builds_incrementally_as_a_full_rebuild(serv
     wh = server_db
     pipeline.load_catalogue_inbox(wh)
     load_social("twitter_v2", API_PAGE, wh)
-    publish.build(wh)
+    marts.build(wh)
     lichtmeting = project_of(query, wh, "globenederland.nl/onderzoeksprojecten/lichtmeting")
     months = "select post_id, posted_month::text, project_key from marts.fct_social_post order by post_id"
     assert query(wh, months) == [
@@ -78,7 +79,7 @@ def test_a_reexport_that_moves_posts_builds_incrementally_as_a_full_rebuild(serv
     # exported with month and day swapped moves a month later; an edited hashtag drops a project link
     load_social("lynguo", FIXTURES / "lynguo_reexport.csv", wh)
     capsys.readouterr()
-    publish.build(wh)
+    marts.build(wh)
     assert "build plan: incremental build (incremental: new loads of social)" in capsys.readouterr().out
     assert query(wh, months) == [
         ("1800000000000000001", "2024-03-01", lichtmeting),
@@ -97,7 +98,7 @@ def test_a_reexport_that_moves_posts_builds_incrementally_as_a_full_rebuild(serv
     # the next build starts from marts_build: it holds what was published
     assert marts_checksums(query, wh, "marts_build") == incremental
 
-    publish.build(wh, full_refresh=True)
+    marts.build(wh, full_refresh=True)
     assert "build plan: full build (full refresh asked for)" in capsys.readouterr().out
     full = marts_checksums(query, wh)
     assert {t: incremental[t] for t in SOCIAL_MARTS} == {t: full[t] for t in SOCIAL_MARTS}

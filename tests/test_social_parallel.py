@@ -7,8 +7,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from cstrack.generate.social import generate_social
-from cstrack.sources import social
+from cstrack.demo.generate.social import generate_social
+from cstrack.ingest import social
 
 BAD_TWEETS = [
     '{"data": [{"id": "9001", "author_id": "8", "text": "no created_at"}]}',  # quarantined by the parser

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cstrack.sources import social
+from cstrack.ingest import social
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 

@@ -14,9 +14,10 @@ import numpy as np
 import psycopg
 import pytest
 
-from cstrack import transform, warehouse
-from cstrack.generate.survey import CONSTRUCTS, ITEMS, SELF_DESCRIBED, generate_survey
-from cstrack.sources.survey import load_survey, load_survey_inbox
+from cstrack import warehouse
+from cstrack.transform import dbt
+from cstrack.demo.generate.survey import CONSTRUCTS, ITEMS, SELF_DESCRIBED, generate_survey
+from cstrack.ingest.survey import load_survey, load_survey_inbox
 
 PROJECT = Path(__file__).resolve().parents[1]
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -101,7 +102,7 @@ def built(tmp_path_factory):
             (seg_dir / "segments_check.yml").write_text(SEGMENT_CODEBOOK)
             (seg_dir / "segments_check.csv").write_text(SEGMENT_CSV)
             segment_load = load_survey(seg_dir / "segments_check.yml", seg_dir / "segments_check.csv", wh)
-            transform.run_dbt(["build", "--select", *SURVEY_MARTS], wh, marts_schema="marts")
+            dbt.run_dbt(["build", "--select", *SURVEY_MARTS], wh, marts_schema="marts")
             yield Built(wh, demo, demo_truth, generated, segment_load)
         finally:
             with psycopg.connect(SERVER, autocommit=True) as conn:

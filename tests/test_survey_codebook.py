@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cstrack.errors import MappingError
-from cstrack.sources.survey import Codebook, load_survey
+from cstrack.ingest.survey import Codebook, load_survey
 
 HEADER = "id,consent,Gender,Q1. How much do you agree? [The topic interests me],Q2. How much do you agree? [I learned a lot],Q2b extra\n"
 BASE = {
@@ -145,7 +145,7 @@ def test_inbox_files_load_once_through_the_codebook_their_name_starts_with(serve
     import shutil
 
     from cstrack.errors import CstrackError
-    from cstrack.sources.survey import load_survey_inbox
+    from cstrack.ingest.survey import load_survey_inbox
 
     sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "surveys"
     (tmp_path / "surveys").mkdir()
@@ -179,7 +179,7 @@ def test_sav_items_match_by_variable_name_or_by_the_start_of_their_label(tmp_pat
     import pandas as pd
     import pyreadstat
 
-    from cstrack.sources.survey import open_reader
+    from cstrack.ingest.survey import open_reader
 
     data = tmp_path / "spss.sav"
     frame = pd.DataFrame({"id": ["r1"], "consent": ["yes"], "Gender": ["f"], "q1": [4.0], "q2": [2.0]})

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from cstrack import warehouse
 from cstrack.errors import CstrackError
-from cstrack.sources.survey import load_survey
+from cstrack.ingest.survey import load_survey
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 HEADER = ["id", "Consent given?", "Gender", "Country", "Q1 Interest", "Q2 Fun", "Q3 Boring", "Remarks"]

@@ -33,15 +33,15 @@ def _load(args) -> int:
     wh = warehouse.current()
     warehouse.migrate(wh)
     if args.kind == "catalogue":
-        from cstrack.sources.catalogue import load_catalogue
+        from cstrack.ingest.catalogue import load_catalogue
 
         result = load_catalogue(args.definition, args.file, wh)
     elif args.kind == "survey":
-        from cstrack.sources.survey import load_survey
+        from cstrack.ingest.survey import load_survey
 
         result = load_survey(args.definition, args.file, wh)
     else:
-        from cstrack.sources.social import load_social
+        from cstrack.ingest.social import load_social
 
         if args.format is None:
             raise CstrackError("load social needs --format (twitter_v2, mastodon or lynguo)")
@@ -52,7 +52,7 @@ def _load(args) -> int:
 
 def _crawl(args) -> int:
     from cstrack import warehouse
-    from cstrack.sources import crawl
+    from cstrack.ingest import crawl
 
     wh = warehouse.current()
     warehouse.migrate(wh)
@@ -60,12 +60,12 @@ def _crawl(args) -> int:
     if args.reextract:
         registry = None
         if args.demo:
-            from cstrack.demo_sites import demo_platforms
+            from cstrack.demo.sites import demo_platforms
 
             registry = demo_platforms()
         crawl.reextract(wh, platforms, registry)
     elif args.demo:
-        from cstrack.demo_sites import crawl_demo
+        from cstrack.demo.sites import crawl_demo
 
         crawl_demo(wh)
     else:
@@ -74,14 +74,14 @@ def _crawl(args) -> int:
 
 
 def _build(args) -> int:
-    from cstrack import publish
+    from cstrack.publish import marts
 
-    publish.build(full_refresh=args.full_refresh)
+    marts.build(full_refresh=args.full_refresh)
     return 0
 
 
 def _report(args) -> int:
-    from cstrack import report
+    from cstrack.serve import report
 
     print(f"report written to {report.write_report()}")
     return 0
@@ -99,19 +99,23 @@ def published_counts(wh) -> dict[str, int]:
 
 
 def _refresh(args) -> int:
-    from cstrack import config, orchestration, pipeline, publish, report, warehouse
+    from cstrack import config, warehouse
+    from cstrack.orchestration import airflow_glue
+    from cstrack.orchestration import pipeline
+    from cstrack.publish import marts
+    from cstrack.serve import report
 
     wh = warehouse.current()
     warehouse.migrate(wh)
     if args.no_airflow:
-        from cstrack import export
+        from cstrack.serve import export
 
         pipeline.load_everything(wh)
-        publish.build(wh)
+        marts.build(wh)
         report.write_report(wh)
         export.export_ppsr(wh)
     else:
-        orchestration.run_dag("warehouse_refresh", wh)
+        airflow_glue.run_dag("warehouse_refresh", wh)
     summary = report.summary(wh)
     print(f"published {summary.projects} projects from {len(summary.sources)} catalogues and platforms")
     counts = published_counts(wh)
@@ -121,14 +125,16 @@ def _refresh(args) -> int:
 
 
 def _airflow(args) -> int:
-    from cstrack import scaleout, warehouse
+    from cstrack import warehouse
+    from cstrack.orchestration import scaleout
 
     scaleout.run_refresh(warehouse.current(), workers=args.workers, timeout=args.timeout)
     return 0
 
 
 def _metabase(args) -> int:
-    from cstrack import dashboards, metabase
+    from cstrack.serve import dashboards
+    from cstrack.serve import metabase
 
     specs = dashboards.load_dashboards(args.dashboards)
     result = metabase.sync(metabase.settings_from_env(public_links=args.public), specs)
@@ -139,7 +145,7 @@ def _metabase(args) -> int:
 
 
 def _dashboards(args) -> int:
-    from cstrack import dashboards
+    from cstrack.serve import dashboards
 
     specs = dashboards.load_dashboards(args.dashboards)
     if args.action == "check":
@@ -150,16 +156,17 @@ def _dashboards(args) -> int:
 
 
 def _quality(args) -> int:
-    from cstrack import quality_suites, warehouse
+    from cstrack import warehouse
+    from cstrack.quality import suites
 
-    names = quality_suites.define(warehouse.current())
+    names = suites.define(warehouse.current())
     print(f"defined {len(names)} suites in expectations/gx/: {', '.join(names)}")
     return 0
 
 
 def _generate(args) -> int:
     from cstrack import config
-    from cstrack.generate import generate_inbox
+    from cstrack.demo.generate import generate_inbox
 
     out = args.out or config.home() / "generated"
     written = generate_inbox(out, args.projects, args.posts, args.respondents, args.seed)
@@ -169,7 +176,7 @@ def _generate(args) -> int:
 
 
 def _export(args) -> int:
-    from cstrack import export
+    from cstrack.serve import export
 
     path, n = export.export_ppsr(out=args.out)
     print(f"PPSR Core JSON ({n} projects) written to {path}")
@@ -230,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, help="the inbox folder to write (default $CSTRACK_HOME/generated)")
     generate.set_defaults(func=_generate)
 
-    quality = commands.add_parser("quality", help="quality suites: `define` writes plugins/cstrack/quality_suites.py into expectations/gx/")
+    quality = commands.add_parser("quality", help="quality suites: `define` writes plugins/cstrack/suites.py into expectations/gx/")
     quality.add_argument("action", choices=["define"])
     quality.set_defaults(func=_quality)
 

@@ -36,7 +36,7 @@ def gx_dir() -> Path:
     return config.project_dir() / "expectations" / "gx"
 
 
-def _context():
+def gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -120,7 +120,7 @@ def run_gate(checkpoint: str, wh: warehouse.Warehouse, schema: str, suites: set[
     # the committed config holds only these templates, never a secret or a machine's path
     os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
     os.environ["CSTRACK_QUALITY_DIR"] = str(quality_dir())
-    context = _context()
+    context = gx_context()
     if suites is None:
         results = list(context.checkpoints.get(checkpoint).run().run_results.values())
     else:

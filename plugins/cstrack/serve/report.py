@@ -21,7 +21,10 @@ from pathlib import Path
 
 import psycopg
 
-from cstrack import config, dashboards, quality, transform, warehouse
+from cstrack import config, warehouse
+from cstrack.serve import dashboards
+from cstrack.quality import gates
+from cstrack.transform import dbt
 from cstrack.errors import CstrackError
 
 BUNDLE = "assets/vega-bundle.js"
@@ -112,7 +115,7 @@ def gate_status() -> tuple[bool | None, str]:
     Returns (passed, sentence); passed is None when there are no results (e.g. another machine ran it).
     """
     runs: dict[str, list[Path]] = {}
-    for path in (quality.quality_dir() / "validations").glob("*/*/*/*/*.json"):
+    for path in (gates.quality_dir() / "validations").glob("*/*/*/*/*.json"):
         runs.setdefault(path.parent.name, []).append(path)  # one checkpoint run: one run time
     if not runs:
         return None, "No quality gate results are kept beside this report."
@@ -134,7 +137,7 @@ def gate_status() -> tuple[bool | None, str]:
 
 def source_credits(sources) -> list[str]:
     """Attribution of each published catalogue, from its mapping (`credit`, else title and licence)."""
-    from cstrack.sources.catalogue import Mapping
+    from cstrack.ingest.catalogue import Mapping
 
     folder = config.project_dir() / "catalogues"
     return [Mapping.load(folder / f"{s}.yml").credit if (folder / f"{s}.yml").exists() else s for s in sources]
@@ -429,7 +432,7 @@ def write_dbt_docs(wh: warehouse.Warehouse, out_dir: Path) -> Path:
     """dbt's docs site for the published marts, as one static file beside the report."""
     target = config.home() / "dbt" / "docs-target"  # apart from the build's target: its partial parse stays valid
     try:
-        transform.run_dbt(["docs", "generate", "--static", "--target-path", str(target)], wh, marts_schema="marts")
+        dbt.run_dbt(["docs", "generate", "--static", "--target-path", str(target)], wh, marts_schema="marts")
     except CstrackError as exc:
         raise CstrackError(f"the dbt docs site for the report could not be generated: {exc}") from None
     path = out_dir / "dbt-docs" / "index.html"

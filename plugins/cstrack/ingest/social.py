@@ -43,9 +43,9 @@ from urllib.parse import urlsplit
 
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError, MappingError
-from cstrack.loading import LoadResult, record_load
+from cstrack.ingest.loading import LoadResult, record_load
 from cstrack.privacy import pseudonymise
-from cstrack.sources.readers import MAX_CELL_CHARS, NUL_REMOVED, CsvFile, UnterminatedQuote
+from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED, CsvFile, UnterminatedQuote
 
 FORMATS = ("twitter_v2", "mastodon", "lynguo")
 # Bump when parsing or enrichment changes: files then load again as new observations (dbt keeps the latest).

@@ -6,7 +6,7 @@ and the rules that turn cells into canonical values. The mapping is validated ag
 against the file's columns before a single row loads; rows then stream into `raw.catalogue_record`
 through COPY, rejected rows into `ops.quarantine`.
 
-Files are read strictly (cstrack.sources.readers): a CSV row whose field count differs from the
+Files are read strictly (cstrack.ingest.readers): a CSV row whose field count differs from the
 header's, a cell over 128 KiB, a malformed quote on one line, a JSON or XLSX record with a value over
 128 KiB (or a NaN, or a lone surrogate PostgreSQL cannot store), a JSON-lines line that is not valid
 JSON or is nested too deeply: each is quarantined with its reason. An unterminated quote, a byte not of
@@ -32,9 +32,9 @@ from typing import Any, Iterator
 
 from cstrack import specs
 from cstrack.errors import CstrackError, MappingError
-from cstrack.loading import LoadResult, record_load
-from cstrack.sources import readers
-from cstrack.sources.parsing import PARSERS, is_placeholder, normalise_key
+from cstrack.ingest.loading import LoadResult, record_load
+from cstrack.ingest import readers
+from cstrack.ingest.parsing import PARSERS, is_placeholder, normalise_key
 
 CANONICAL_FIELDS = {
     "title", "aim", "description", "url", "status", "start_date", "end_date", "countries",

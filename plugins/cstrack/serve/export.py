@@ -22,10 +22,10 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
-from cstrack import config, warehouse
+from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "ppsr_core_project.schema.json"
+SCHEMA_PATH = specs.SCHEMAS_DIR / "ppsr_core_project.schema.json"
 
 # our PPSR statuses (seed ppsr_status) -> the schema's projectStatus enum
 STATUS = {
@@ -121,7 +121,7 @@ def validator(schema: dict | None = None):
 def absolute_url(value: str) -> str | None:
     """An absolute http(s) URL (a mapping without `parse: url` may leave `www.example.org`), characters
     outside RFC 3986 percent-encoded; None when it is no web address."""
-    from cstrack.sources.parsing import parse_url
+    from cstrack.ingest.parsing import parse_url
 
     try:
         url = parse_url(value)

@@ -11,7 +11,7 @@ metadata database is dropped and the Redis database emptied. Logs stay under
 $CSTRACK_HOME/scaleout/<run>/.
 
 The tasks reach the warehouse exactly as in a local run: AIRFLOW_CONN_WAREHOUSE from
-`orchestration.airflow_env`. What the components must share, and why:
+`airflow_glue.airflow_env`. What the components must share, and why:
 - AIRFLOW__API_AUTH__JWT_SECRET: the scheduler signs each task's token, the api-server checks it when
   the worker's task process calls the execution API;
 - AIRFLOW__CORE__EXECUTION_API_SERVER_URL: where workers' task processes report state, XComs, logs;
@@ -36,7 +36,8 @@ import psycopg
 import redis
 from psycopg.conninfo import conninfo_to_dict
 
-from cstrack import config, orchestration, warehouse
+from cstrack import config, warehouse
+from cstrack.orchestration import airflow_glue
 from cstrack.errors import CstrackError
 
 POSTGRES = os.environ.get("CSTRACK_SCALEOUT_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -80,7 +81,7 @@ class Cluster:
         with open(self.folder / f"{name}.log", "wb") as log:
             # its own process group, so stopping it also stops the task processes it forked
             self.processes[name] = subprocess.Popen(
-                [orchestration._airflow(), *args],
+                [airflow_glue._airflow(), *args],
                 env={**self.env, **(extra_env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -215,7 +216,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
         port = _free_port()
         api_url = f"http://127.0.0.1:{port}"
         env = {
-            **orchestration.airflow_env(wh),  # warehouse connection, dbt/GX settings, DAG and plugin folders
+            **airflow_glue.airflow_env(wh),  # warehouse connection, dbt/GX settings, DAG and plugin folders
             "AIRFLOW_HOME": str(folder),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(folder / "logs"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{auth}@{where}",
@@ -227,7 +228,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
             "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",  # local demo: no login
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "cstrack.scaleout.worker_hostname",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "cstrack.orchestration.scaleout.worker_hostname",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # only the DAG we trigger runs (not the Asset-scheduled ones)
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             # parse the DAG files once: they do not change during the run, and CPU is scarce
@@ -237,7 +238,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
         try:
             print("migrating Airflow's metadata database", flush=True)
             done = subprocess.run(
-                [orchestration._airflow(), "db", "migrate"], check=False, env=env, capture_output=True, text=True
+                [airflow_glue._airflow(), "db", "migrate"], check=False, env=env, capture_output=True, text=True
             )
             if done.returncode != 0:
                 raise CstrackError(

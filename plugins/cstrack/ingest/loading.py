@@ -21,7 +21,7 @@ from psycopg.pq import Format
 
 from cstrack import warehouse
 from cstrack.errors import CstrackError
-from cstrack.sources.parsing import file_sha256
+from cstrack.ingest.parsing import file_sha256
 
 PROGRESS_EVERY = 50_000
 _COMMIT_ORDER_LOCK = 7_300_003  # advisory lock key: loads take their commit_seq one at a time

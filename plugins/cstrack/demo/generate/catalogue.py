@@ -95,12 +95,12 @@ def _sample(name: str) -> tuple[list[str], list[dict[str, str]]]:
 
 def url_variant(url: str, i: int) -> str:
     """The same address written another way (what normalise_url must see through)."""
-    from cstrack.demo_sites import _url_variant
+    from cstrack.demo.sites import url_variant
 
     if "://" not in url:
         return "https://" + url
-    variant = _url_variant(url, i)
-    return variant if variant != url else _url_variant(url, i + 1)  # a bare host has no trailing slash to drop
+    variant = url_variant(url, i)
+    return variant if variant != url else url_variant(url, i + 1)  # a bare host has no trailing slash to drop
 
 
 class CatalogueFactory:

@@ -60,7 +60,7 @@ def _check_codebooks(generated: Path, committed: Path) -> None:
         theirs = committed / book.name
         if not theirs.is_file() or theirs.read_text(encoding="utf-8").split("\n", 1)[1] != mine:
             raise CstrackError(
-                f"{theirs}: missing or not the survey generator's codebook; regenerate it with python -m cstrack.generate.survey"
+                f"{theirs}: missing or not the survey generator's codebook; regenerate it with python -m cstrack.demo.generate.survey"
             )
 
 
@@ -98,9 +98,9 @@ def generate_inbox(
     `respondents` survey respondents; the same arguments write the same CSV and JSON bytes."""
     from cstrack import config
     from cstrack.errors import CstrackError
-    from cstrack.generate.catalogue import generate_catalogues
-    from cstrack.generate.social import generate_social
-    from cstrack.generate.survey import generate_survey
+    from cstrack.demo.generate.catalogue import generate_catalogues
+    from cstrack.demo.generate.social import generate_social
+    from cstrack.demo.generate.survey import generate_survey
 
     for name, value in (("projects", projects), ("posts", posts), ("respondents", respondents)):
         if value < 0:

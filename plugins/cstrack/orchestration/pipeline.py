@@ -6,8 +6,8 @@ from pathlib import Path
 
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError
-from cstrack.loading import LoadResult, load_inbox_folder
-from cstrack.sources.catalogue import load_catalogue
+from cstrack.ingest.loading import LoadResult, load_inbox_folder
+from cstrack.ingest.catalogue import load_catalogue
 
 DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".xlsx"}
 
@@ -33,18 +33,18 @@ def crawl_step(wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
         print("crawl: off (CSTRACK_CRAWL=off)", flush=True)
         return []
     if mode == "demo":
-        from cstrack.demo_sites import crawl_demo
+        from cstrack.demo.sites import crawl_demo
 
         return crawl_demo(wh)
-    from cstrack.sources.crawl import crawl
+    from cstrack.ingest.crawl import crawl
 
     return [r.load for r in crawl(wh=wh) if r.load is not None]
 
 
 def load_everything(wh: warehouse.Warehouse) -> None:
     """Every source of the inbox and the crawl, as the refresh DAG's ingest tasks do (without Airflow)."""
-    from cstrack.sources.social import load_social_inbox
-    from cstrack.sources.survey import load_survey_inbox
+    from cstrack.ingest.social import load_social_inbox
+    from cstrack.ingest.survey import load_survey_inbox
 
     load_catalogue_inbox(wh)
     crawl_step(wh)
@@ -61,7 +61,7 @@ def sync_metabase_if_configured() -> str:
         message = "Metabase sync: METABASE_URL is not set, nothing to sync (the static report serves the dashboards)"
         print(message, flush=True)
         return message
-    from cstrack import metabase
+    from cstrack.serve import metabase
 
     result = metabase.sync(metabase.settings_from_env())
     print(result.summary(), flush=True)

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from cstrack.sources.parsing import (
+from cstrack.ingest.parsing import (
     PLACEHOLDERS,
     collapse_whitespace,
     is_placeholder,

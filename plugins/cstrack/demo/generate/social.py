@@ -8,8 +8,8 @@ tweets reported in `errors`, and pages without `includes`. Deterministic for a g
 written as they are generated (bounded memory: a window of recent posts to repost), so 10^6 posts and
 more are fine.
 
-    python -m cstrack.generate.social --format twitter_v2 --posts 1000000 --seed 7 out.jsonl
-    python -m cstrack.generate.social --sample data/sample/social      # the committed demo files
+    python -m cstrack.demo.generate.social --format twitter_v2 --posts 1000000 --seed 7 out.jsonl
+    python -m cstrack.demo.generate.social --sample data/sample/social      # the committed demo files
 """
 
 from __future__ import annotations
@@ -367,7 +367,7 @@ def generate_sample(folder: str | Path, posts: int = 300, seed: int = 2024) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cstrack.generate.social", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cstrack.demo.generate.social", description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the file to write (with --sample: the folder)")
     parser.add_argument("--format", choices=FORMATS, default="twitter_v2")
     parser.add_argument("--posts", type=int, default=1000)

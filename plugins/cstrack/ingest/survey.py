@@ -12,7 +12,7 @@ Attributes: a constant (`value`), a column with a `map` (answer -> category) or 
 (country, language), or a column with neither: an open answer, published by dbt only as the
 categories held by at least 5 respondents of the survey and wave (rarer answers become `other`).
 
-Files are read strictly (cstrack.sources.readers): a CSV row whose field count differs from the
+Files are read strictly (cstrack.ingest.readers): a CSV row whose field count differs from the
 header's, or that is not valid CSV, is quarantined (each of its answer cells, with the reason); an
 unterminated quote, a byte not of the encoding, a workbook that is not one or a missing sheet is a
 one-line error naming the row (or sheet); NUL bytes are removed and counted in ops.unmapped_values;
@@ -53,10 +53,10 @@ from typing import Any
 
 from cstrack import config, specs, warehouse
 from cstrack.errors import MappingError
-from cstrack.loading import LoadResult, load_inbox_folder, record_load
+from cstrack.ingest.loading import LoadResult, load_inbox_folder, record_load
 from cstrack.privacy import pseudonymise
-from cstrack.sources.parsing import PARSERS, collapse_whitespace, is_placeholder, normalise_key
-from cstrack.sources.readers import NUL_REMOVED, CsvFile, xlsx_rows
+from cstrack.ingest.parsing import PARSERS, collapse_whitespace, is_placeholder, normalise_key
+from cstrack.ingest.readers import NUL_REMOVED, CsvFile, xlsx_rows
 
 TOP_LEVEL = {
     "survey", "wave", "title", "description", "format", "sheet", "csv", "respondent_id", "submitted_at",

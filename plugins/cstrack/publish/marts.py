@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from cstrack import config, quality, transform, warehouse
+from cstrack import config, warehouse
+from cstrack.quality import gates
+from cstrack.transform import dbt
 from cstrack.errors import CstrackError
 
 PUBLISHED = "marts"
-BUILD = transform.BUILD_SCHEMA
+BUILD = dbt.BUILD_SCHEMA
 _BUILD_LOCK = 7_300_002  # advisory lock key: one build/publish at a time per database
 # source kinds of ops.load_run, grouped as the dbt sources they feed
 SOURCE_KINDS = {"catalogue": ("catalogue", "crawl"), "survey": ("survey",), "social": ("social",)}
@@ -135,15 +137,15 @@ def build(wh: warehouse.Warehouse | None = None, full_refresh: bool = False) -> 
             conn.execute("update ops.gate_scope set since_commit_seq = %s", (plan.since_commit_seq,))
         print(f"build plan: {'full build' if plan.full else 'incremental build'} ({plan.reason})", flush=True)
         with _step("validating raw (quality gate)" + ("" if plan.full else " on the new loads")):
-            quality.validate_raw(wh, None if plan.full else {t for kind in plan.changed for t in RAW_TABLES[kind]})
+            gates.validate_raw(wh, None if plan.full else {t for kind in plan.changed for t in RAW_TABLES[kind]})
         if plan.full:  # incremental builds follow new loads, which are fresh; a full build checks every source
             with _step("checking source freshness"):
-                transform.run_dbt(["source", "freshness"], wh, marts_schema=BUILD)  # warns past 45 days, never stops
+                dbt.run_dbt(["source", "freshness"], wh, marts_schema=BUILD)  # warns past 45 days, never stops
         with _step(f"building marts into {BUILD} with dbt"):
-            transform.run_dbt(plan.dbt_args(), wh, marts_schema=BUILD)
-        rebuilt = None if plan.full else transform.built_tables()
+            dbt.run_dbt(plan.dbt_args(), wh, marts_schema=BUILD)
+        rebuilt = None if plan.full else dbt.built_tables()
         with _step("validating the candidate marts (quality gate)"):
-            quality.validate_marts(wh, rebuilt)
+            gates.validate_marts(wh, rebuilt)
         with _step("publishing"):
             counts = publish(wh, current)
         with _step(f"bringing {BUILD} up to the published marts for the next incremental build"):
@@ -217,7 +219,7 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
     `rebuilt`: the tables the last build rebuilt (None: all); the others are the same in both schemas.
     Incremental marts (dbt `unique_key` and a `last_commit_seq` column) receive the rows of the keys that the
     last build rebuilt; other tables are copied whole (they are small: aggregates, projects, indicators)."""
-    keys = transform.incremental_keys()
+    keys = dbt.incremental_keys()
     with warehouse.connect(wh) as conn:
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(BUILD)))
         published, candidates = _tables(conn, PUBLISHED), set(_tables(conn, BUILD))

@@ -25,10 +25,10 @@ import soupsieve
 
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError
-from cstrack.loading import LoadResult, print_progress, record_load
-from cstrack.sources import crawl_extract as extract
-from cstrack.sources.crawl_fetch import CrawlSettings, Fetch, Fetcher, Previous
-from cstrack.sources.parsing import parse_country, parse_language
+from cstrack.ingest.loading import LoadResult, print_progress, record_load
+from cstrack.ingest import crawl_extract as extract
+from cstrack.ingest.crawl_fetch import CrawlSettings, Fetch, Fetcher, Previous
+from cstrack.ingest.parsing import parse_country, parse_language
 
 METHODS = ("eucs_api", "jsonld", "html")
 PLATFORM_KEYS = {"id", "name", "base_url", "country", "language", "method", "allow_private", "multilingual",
@@ -602,12 +602,3 @@ def reextract(
             progress(result.summary() + (f"; FLAGGED: {reason}" if flagged else ""))
         results.append(result)
     return results
-
-
-def crawl_demo(
-    wh: warehouse.Warehouse | None = None, progress: Callable[[str], None] | None = print_progress
-) -> list[LoadResult]:
-    """The demo crawl (cstrack.demo_sites.crawl_demo), reachable beside the other crawl functions."""
-    from cstrack.demo_sites import crawl_demo as run_demo  # demo_sites imports this module
-
-    return run_demo(wh, progress)

@@ -23,8 +23,8 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cstrack import config, warehouse
-from cstrack.loading import LoadResult, print_progress
-from cstrack.sources.crawl import CrawlSettings, Platform, crawl_platforms, raise_for_failures
+from cstrack.ingest.loading import LoadResult, print_progress
+from cstrack.ingest.crawl import CrawlSettings, Platform, crawl_platforms, raise_for_failures
 
 SEED = 20211
 EUCS_PROJECTS = 60
@@ -84,7 +84,7 @@ def _catalogue_projects(n: int) -> list[dict]:
     return picked[:n]
 
 
-def _url_variant(url: str, i: int) -> str:
+def url_variant(url: str, i: int) -> str:
     """The same address written another way: the form entity resolution must see through."""
     scheme, rest = url.split("://", 1)
     host, _, path = rest.partition("/")
@@ -113,7 +113,7 @@ def eucs_projects(seed: int = SEED) -> list[dict]:
         aim = f"<p>To understand {subject} better with the help of citizens.</p>"
         description = "<p>" + escape(template.format(s=subject, c=COUNTRY_NAMES.get(country, country))) + "</p>"
         if i < len(known):  # a project of the bundled catalogues, under another form of its URL
-            name, url, country = known[i]["name"], _url_variant(known[i]["url"], i), known[i]["country"]
+            name, url, country = known[i]["name"], url_variant(known[i]["url"], i), known[i]["country"]
             language, aim, description = "en", None, escape(known[i]["description"])
         start = 2012 + rng.randrange(10)
         status = STATUSES[rng.randrange(len(STATUSES))]

@@ -313,19 +313,19 @@ def define(wh) -> list[str]:
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    from cstrack import quality
+    from cstrack.quality import gates
 
     os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
-    os.environ["CSTRACK_QUALITY_DIR"] = str(quality.quality_dir())
-    root = quality.gx_dir()
+    os.environ["CSTRACK_QUALITY_DIR"] = str(gates.quality_dir())
+    root = gates.gx_dir()
     for folder in ("expectations", "validation_definitions", "checkpoints"):  # what is not defined here goes
         shutil.rmtree(root / folder, ignore_errors=True)
         (root / folder).mkdir()
-    context = quality._context()
+    context = gates.gx_context()
     for name in [d.name for d in context.data_sources.all().values()]:
         context.data_sources.delete(name)
     source = context.data_sources.add_sql("warehouse", connection_string="${WAREHOUSE_SQLA_URL}")
-    gates: dict[str, list] = {"raw_gate": [], "marts_gate": []}
+    checkpoints: dict[str, list] = {"raw_gate": [], "marts_gate": []}
     for suite in suites():
         name = f"{suite.asset_schema}.{suite.table}"
         if suite.scope:
@@ -335,8 +335,8 @@ def define(wh) -> list[str]:
         batch = asset.add_batch_definition_whole_table("whole_table")
         stored = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=suite.expectations))
         definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite.name, data=batch, suite=stored))
-        gates["raw_gate" if suite.schema == "raw" else "marts_gate"].append(definition)
-    for gate, definitions in gates.items():
+        checkpoints["raw_gate" if suite.schema == "raw" else "marts_gate"].append(definition)
+    for gate, definitions in checkpoints.items():
         context.checkpoints.add(
             gx.Checkpoint(
                 name=gate,

@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from cstrack import dashboards as specs
+from cstrack.serve import dashboards as specs
 from cstrack.errors import CstrackError
 
 DATABASE_NAME = "CS Track warehouse"
