@@ -387,13 +387,13 @@ def refresh_and_gx(sizes: dict, wh, workdir: Path) -> tuple[dict, dict]:
     """The baseline first: a full refresh (`dbt build --full-refresh`: no incremental state) of the loaded
     posts, with the GX gates timed inside it; then 1% new posts and the incremental build. (The baseline
     runs on 1% fewer posts, which only makes the ratio more pessimistic.)"""
-    from cstrack.orchestration import pipeline
+    from cstrack.ingest.catalogue import load_catalogue_inbox
     from cstrack.ingest.social import load_social
     from cstrack.ingest.survey import load_survey_inbox
 
     say("refresh: the bundled catalogues and surveys, then a full refresh")
     sample = ROOT / "data" / "sample"
-    pipeline.load_catalogue_inbox(wh, sample)
+    load_catalogue_inbox(wh, sample)
     load_survey_inbox(wh, sample)
     full_gates: dict = {}
     full = timed_build(wh, True, full_gates)
@@ -607,14 +607,14 @@ def markdown(results: dict) -> str:
 def dashboards_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
     """Only the dashboards: the bundled catalogues and surveys, the larger social size through the loader,
     copies in SQL up to the dashboard size, a full build, every card."""
-    from cstrack.orchestration import pipeline
     from cstrack.demo.generate.social import generate_social
+    from cstrack.ingest.catalogue import load_catalogue_inbox
     from cstrack.ingest.social import load_social
     from cstrack.ingest.survey import load_survey_inbox
 
     with scratch_database(workdir) as wh:
         sample = ROOT / "data" / "sample"
-        pipeline.load_catalogue_inbox(wh, sample)
+        load_catalogue_inbox(wh, sample)
         load_survey_inbox(wh, sample)
         posts = sizes["social_posts"][1]
         say(f"dashboards: generating and loading {posts} posts")

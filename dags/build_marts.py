@@ -7,8 +7,8 @@ from datetime import datetime
 
 from airflow.sdk import AssetAny, dag, task
 
-from cstrack.orchestration.assets import RAW_ASSETS
 from cstrack.errors import task_errors
+from cstrack.orchestration.assets import RAW_ASSETS
 
 
 @dag(

@@ -1,7 +1,7 @@
-"""warehouse_refresh: ingest every source (catalogue exports, the crawl, surveys, social posts), build and
-publish the marts behind the quality gate, then write the static report and the PPSR export, and
-provision Metabase from the dashboard specs when METABASE_URL is set.
-Thin: every task calls a function of the cstrack package."""
+"""warehouse_refresh: ingest every source kind (`cstrack.sources.SOURCES`: catalogue exports, the crawl,
+surveys, social posts), build and publish the marts behind the quality gate, then write the static report and
+the PPSR export, and provision Metabase from the dashboard specs when METABASE_URL is set.
+Thin: every task calls a function of the cstrack package (`cstrack refresh --no-airflow` calls the same ones)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.orchestration.assets import CATALOGUE_RECORDS, SOCIAL_POSTS, SURVEY_ANSWERS
 from cstrack.errors import task_errors
+from cstrack.orchestration.assets import outlets
+from cstrack.sources import SOURCES
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=10)}
 
@@ -32,33 +33,15 @@ def _warehouse():
     doc_md=__doc__,
 )
 def warehouse_refresh():
-    @task(outlets=[CATALOGUE_RECORDS])
-    @task_errors
-    def load_catalogues() -> list[dict]:
-        from cstrack.orchestration import pipeline
+    def load_task(kind: str, task_id: str, produces: list):
+        @task(task_id=task_id, outlets=produces)
+        @task_errors
+        def load() -> list[dict]:
+            from cstrack.orchestration import pipeline
 
-        return [asdict(r) for r in pipeline.load_catalogue_inbox(_warehouse())]
+            return [asdict(r) for r in pipeline.load_source(kind, _warehouse())]
 
-    @task(outlets=[CATALOGUE_RECORDS])
-    @task_errors
-    def crawl_platforms() -> list[dict]:
-        from cstrack.orchestration import pipeline
-
-        return [asdict(r) for r in pipeline.crawl_step(_warehouse())]
-
-    @task(outlets=[SURVEY_ANSWERS])
-    @task_errors
-    def load_surveys() -> list[dict]:
-        from cstrack.ingest.survey import load_survey_inbox
-
-        return [asdict(r) for r in load_survey_inbox(_warehouse())]
-
-    @task(outlets=[SOCIAL_POSTS])
-    @task_errors
-    def load_social() -> list[dict]:
-        from cstrack.ingest.social import load_social_inbox
-
-        return [asdict(r) for r in load_social_inbox(_warehouse())]
+        return load()
 
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
     @task_errors
@@ -89,7 +72,7 @@ def warehouse_refresh():
         return pipeline.sync_metabase_if_configured()
 
     built = build_marts()
-    [load_catalogues(), crawl_platforms(), load_surveys(), load_social()] >> built
+    [load_task(s.kind, s.task_id, outlets(s)) for s in SOURCES] >> built
     built >> [write_report(), export_ppsr(), sync_metabase()]
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.fast
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "cstrack"
 # lower layers first; a module may import its own layer and the ones before it
 LAYERS = [
-    {"config", "errors", "specs", "warehouse", "privacy", "constants"},
+    {"config", "errors", "specs", "warehouse", "privacy", "constants", "sources"},
     {"ingest"},
     {"transform"},
     {"quality"},

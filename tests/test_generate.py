@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import json
 
-from cstrack.orchestration import pipeline
 from cstrack.demo.generate import generate_inbox, social_split, survey_waves
 from cstrack.demo.generate.catalogue import GOV, NL
+from cstrack.ingest.catalogue import load_catalogue_inbox
 from cstrack.ingest.social import load_social_inbox
 from cstrack.ingest.survey import load_survey_inbox
 
@@ -50,7 +50,7 @@ def test_sizes_split_as_asked():
 
 def test_generated_inbox_loads_and_reconciles(tmp_path, server_db, query):
     written = generate_inbox(tmp_path, **SIZES, seed=11, progress=None)
-    catalogue = pipeline.load_catalogue_inbox(server_db, tmp_path)
+    catalogue = load_catalogue_inbox(server_db, tmp_path)
     surveys = load_survey_inbox(server_db, tmp_path)
     social = load_social_inbox(server_db, tmp_path)
     assert len(catalogue) == 2 and len(surveys) == 6 and len(social) == 3

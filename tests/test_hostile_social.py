@@ -26,10 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cstrack import warehouse
-from cstrack.publish import marts
 from cstrack.errors import CstrackError
 from cstrack.ingest import social
+from cstrack.ingest.catalogue import load_catalogue_inbox
 from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
+from cstrack.publish import marts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "social"
 HEADER = ";".join(social.LYNGUO_COLUMNS)
@@ -367,7 +368,6 @@ def test_lynguo_garbage_is_quarantined_or_refused_in_one_line(db, tmp_path, data
 
 
 def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_renders(server_db, cstrack, query, tmp_path):
-    from cstrack.orchestration import pipeline
 
     day_after_tomorrow = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     page = json.loads((FIXTURES / "twitter_v2_search_recent.json").read_text(encoding="utf-8"))
@@ -385,7 +385,7 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
                      "created_at": day_after_tomorrow.strftime("%Y-%m-%dT%H:%M:%S.000Z")})  # fmt: skip
     mastodon = write(tmp_path, "mastodon_with_impossible_dates.json", json.dumps(statuses, ensure_ascii=False))
 
-    pipeline.load_catalogue_inbox(server_db)  # projects, so that posts link
+    load_catalogue_inbox(server_db)  # projects, so that posts link
     for format, path, expected in [("twitter_v2", twitter, "read 15, loaded 10, quarantined 5"),
                                    ("mastodon", mastodon, "read 6, loaded 5, quarantined 1"),
                                    ("lynguo", FIXTURES / "lynguo_impossible_dates.csv", "read 6, loaded 1, quarantined 5")]:  # fmt: skip

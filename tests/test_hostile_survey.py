@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cstrack import warehouse
-from cstrack.publish import marts
 from cstrack.errors import MappingError
 from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
 from cstrack.ingest.survey import Codebook, CsvReader
+from cstrack.publish import marts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "survey"
 DE = FIXTURES / "umfrage_2021_de.yml"

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+
 from cstrack import warehouse
-from cstrack.orchestration import pipeline
-from cstrack.publish import marts
+from cstrack.ingest.catalogue import load_catalogue_inbox
 from cstrack.ingest.social import load_social
+from cstrack.publish import marts
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "social" / "twitter_v2_citizen_science_2024.jsonl"
 STABLE = (  # every column of fct_social_post but the load times, which differ between any two runs
@@ -42,7 +43,7 @@ def marts_checksums(query, wh, schema: str = "marts") -> dict[str, str]:
 
 
 def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, capsys):
-    pipeline.load_catalogue_inbox(server_db)  # projects, so that posts link
+    load_catalogue_inbox(server_db)  # projects, so that posts link
     load_social("twitter_v2", SAMPLE, server_db)
     marts.build(server_db)
     assert "build plan: full build (no previous build state" in capsys.readouterr().out
@@ -86,7 +87,7 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
 
 
 def test_a_failed_build_leaves_no_state_and_the_next_build_is_full(server_db, query, capsys):
-    pipeline.load_catalogue_inbox(server_db)
+    load_catalogue_inbox(server_db)
     marts.build(server_db)
     with warehouse.connect(server_db) as conn:  # what a build that fails after dbt started leaves behind
         conn.execute("drop table marts_build.refresh_info")
@@ -120,11 +121,12 @@ def test_build_plan(previous, current, full_refresh, full, selected):
     else:
         assert plan.since_commit_seq == 9  # the newest load the build schema holds
         assert args[:2] == ["build", "--select"] and args[2:2 + len(selected)] == selected
-        assert args[2 + len(selected):] == [*marts.ALWAYS_SELECTED, "--exclude-resource-type", "unit_test"]
+        always = ["path:models/marts/ops", "fct_indicator_value"]  # dbt/selectors.yml: always_rebuilt
+        assert args[2 + len(selected):] == [*always, "--exclude-resource-type", "unit_test"]
 
 
 def test_loads_record_their_commit_order(server_db, query):
-    pipeline.load_catalogue_inbox(server_db)
+    load_catalogue_inbox(server_db)
     rows = query(server_db, "select load_id, commit_seq from ops.load_run where status = 'succeeded' order by load_id")
     assert len(rows) == 2 and all(seq is not None for _, seq in rows)
     assert [seq for _, seq in rows] == sorted(seq for _, seq in rows)

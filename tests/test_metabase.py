@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from cstrack.serve import dashboards
-from cstrack.serve import metabase
 from cstrack.errors import CstrackError
+from cstrack.serve import dashboards, metabase
 
 sys.path.insert(0, str(Path(__file__).parent))  # the fake is a helper module beside the tests (never `import tests`)
 from fake_metabase import FakeMetabase

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from cstrack import warehouse
-from cstrack.serve import export
-from cstrack.publish import marts
 from cstrack.ingest.catalogue import load_catalogue
 from cstrack.ingest.parsing import parse_url
+from cstrack.publish import marts
+from cstrack.serve import export
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures" / "ppsr"

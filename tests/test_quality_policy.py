@@ -15,11 +15,10 @@ import psycopg
 import pytest
 
 from cstrack import warehouse
-from cstrack.publish import marts
-from cstrack.quality import gates
-from cstrack.quality import suites
 from cstrack.errors import QualityGateFailed
 from cstrack.ingest.catalogue import load_catalogue
+from cstrack.publish import marts
+from cstrack.quality import gates, suites
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIXTURES = Path(__file__).parent / "fixtures" / "quality"

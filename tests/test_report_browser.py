@@ -13,10 +13,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from cstrack import warehouse
-from cstrack.serve import dashboards
-from cstrack.quality import gates
-from cstrack.serve import report
 from cstrack.errors import QualityGateFailed
+from cstrack.quality import gates
+from cstrack.serve import dashboards, report
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [

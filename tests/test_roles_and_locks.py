@@ -7,8 +7,8 @@ import psycopg
 import pytest
 
 from cstrack import warehouse
-from cstrack.publish import marts
 from cstrack.errors import CstrackError
+from cstrack.publish import marts
 
 
 def test_reporter_reads_marts_but_not_raw_or_ops(demo_warehouse):

@@ -9,7 +9,7 @@ def test_ingest_social_produces_the_asset_build_marts_waits_for(home, monkeypatc
     monkeypatch.setenv("AIRFLOW_HOME", str(home / "airflow"))
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAGS / "ingest_social.py"))
+    bag = DagBag(dag_folder=str(DAGS / "ingest.py"))
     assert bag.import_errors == {}
     dag = bag.dags["ingest_social"]
     assert [t.task_id for t in dag.tasks] == ["load_social"]

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from cstrack import warehouse
-from cstrack.orchestration import pipeline
-from cstrack.transform import dbt
+from cstrack.ingest.catalogue import load_catalogue_inbox
 from cstrack.ingest.social import load_social
+from cstrack.transform import dbt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -45,7 +46,7 @@ def built():
     try:
         wh = warehouse.Warehouse.from_url(url)
         warehouse.migrate(wh)
-        pipeline.load_catalogue_inbox(wh)
+        load_catalogue_inbox(wh)
         for format, file in FILES:
             load_social(format, FIXTURES / file, wh)
         dbt.run_dbt(["build"], wh, marts_schema="marts")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cstrack.orchestration import pipeline
-from cstrack.publish import marts
+from cstrack.ingest.catalogue import load_catalogue_inbox
 from cstrack.ingest.social import load_social
+from cstrack.publish import marts
 
 sys.path.insert(0, str(Path(__file__).parent))  # helpers of a test module beside this one (never `import tests`)
 from test_incremental import marts_checksums
@@ -30,7 +30,7 @@ def project_of(query, wh, url_fragment: str) -> str:
 
 def test_api_metrics_survive_a_later_listening_export(server_db, query):
     wh = server_db
-    pipeline.load_catalogue_inbox(wh)
+    load_catalogue_inbox(wh)
     load_social("twitter_v2", API_PAGE, wh)
     load_social("lynguo", FIXTURES / "lynguo_listening.csv", wh)  # the same tweets, no counts, an Impacto
     marts.build(wh)
@@ -62,7 +62,7 @@ def test_api_metrics_survive_a_later_listening_export(server_db, query):
 
 def test_a_reexport_that_moves_posts_builds_incrementally_as_a_full_rebuild(server_db, query, capsys):
     wh = server_db
-    pipeline.load_catalogue_inbox(wh)
+    load_catalogue_inbox(wh)
     load_social("twitter_v2", API_PAGE, wh)
     marts.build(wh)
     lichtmeting = project_of(query, wh, "globenederland.nl/onderzoeksprojecten/lichtmeting")

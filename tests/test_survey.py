@@ -15,9 +15,9 @@ import psycopg
 import pytest
 
 from cstrack import warehouse
-from cstrack.transform import dbt
 from cstrack.demo.generate.survey import CONSTRUCTS, ITEMS, SELF_DESCRIBED, generate_survey
 from cstrack.ingest.survey import load_survey, load_survey_inbox
+from cstrack.transform import dbt
 
 PROJECT = Path(__file__).resolve().parents[1]
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

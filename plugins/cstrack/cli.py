@@ -26,26 +26,18 @@ def _warehouse(args) -> int:
 
 
 def _load(args) -> int:
-    from cstrack import warehouse
+    from cstrack import sources, warehouse
 
-    if args.kind != "social" and args.file is None:
-        raise CstrackError(f"load {args.kind} needs the {'mapping' if args.kind == 'catalogue' else 'codebook'} and the FILE")
+    source = sources.BY_KIND[args.kind]
+    if source.definition and args.file is None:
+        raise CstrackError(f"load {args.kind} needs the {source.definition} and the FILE")
     wh = warehouse.current()
     warehouse.migrate(wh)
-    if args.kind == "catalogue":
-        from cstrack.ingest.catalogue import load_catalogue
-
-        result = load_catalogue(args.definition, args.file, wh)
-    elif args.kind == "survey":
-        from cstrack.ingest.survey import load_survey
-
-        result = load_survey(args.definition, args.file, wh)
-    else:
-        from cstrack.ingest.social import load_social
-
-        if args.format is None:
-            raise CstrackError("load social needs --format (twitter_v2, mastodon or lynguo)")
-        result = load_social(args.format, args.definition, wh)
+    load_file = sources.resolve(source.load_file)
+    if source.definition:
+        result = load_file(args.definition, args.file, wh)
+    else:  # the one positional argument is the file itself
+        result = load_file(args.definition, wh, format=args.format)
     print(result.summary())
     return 0
 
@@ -92,7 +84,7 @@ def published_counts(wh) -> dict[str, int]:
     from cstrack import warehouse
 
     with warehouse.connect(wh) as conn:
-        conn.execute("set role cstrack_reporter")
+        warehouse.as_reporter(conn)
         respondents = conn.execute("select count(distinct (survey, wave, respondent_key)) from marts.fct_survey_response")
         posts = conn.execute("select count(*) from marts.fct_social_post")
         return {"respondents": respondents.fetchone()[0], "posts": posts.fetchone()[0]}
@@ -100,20 +92,13 @@ def published_counts(wh) -> dict[str, int]:
 
 def _refresh(args) -> int:
     from cstrack import config, warehouse
-    from cstrack.orchestration import airflow_glue
-    from cstrack.orchestration import pipeline
-    from cstrack.publish import marts
+    from cstrack.orchestration import airflow_glue, pipeline
     from cstrack.serve import report
 
     wh = warehouse.current()
     warehouse.migrate(wh)
     if args.no_airflow:
-        from cstrack.serve import export
-
-        pipeline.load_everything(wh)
-        marts.build(wh)
-        report.write_report(wh)
-        export.export_ppsr(wh)
+        pipeline.refresh(wh)
     else:
         airflow_glue.run_dag("warehouse_refresh", wh)
     summary = report.summary(wh)
@@ -133,8 +118,7 @@ def _airflow(args) -> int:
 
 
 def _metabase(args) -> int:
-    from cstrack.serve import dashboards
-    from cstrack.serve import metabase
+    from cstrack.serve import dashboards, metabase
 
     specs = dashboards.load_dashboards(args.dashboards)
     result = metabase.sync(metabase.settings_from_env(public_links=args.public), specs)
@@ -192,15 +176,22 @@ def build_parser() -> argparse.ArgumentParser:
     wh.add_argument("action", choices=["start", "stop", "status", "url"])
     wh.set_defaults(func=_warehouse)
 
+    from cstrack.sources import SOURCES
+
+    loadable = [s for s in SOURCES if s.load_file]
     load = commands.add_parser(
         "load",
         help="load one source file into raw",
-        description="cstrack load catalogue MAPPING FILE | load survey CODEBOOK FILE | load social --format F FILE",
+        description=" | ".join(
+            f"cstrack load {s.kind} {(s.definition.upper() + ' ') if s.definition else ''}FILE" for s in loadable
+        ),
     )
-    load.add_argument("kind", choices=["catalogue", "survey", "social"])
+    load.add_argument("kind", choices=[s.kind for s in loadable])
     load.add_argument("definition", type=Path, help="the mapping or codebook (for social: the file itself)")
     load.add_argument("file", type=Path, nargs="?", help="the export to load")
-    load.add_argument("--format", choices=["twitter_v2", "mastodon", "lynguo"], help="social posts' format")
+    load.add_argument(
+        "--format", choices=["twitter_v2", "mastodon", "lynguo"], help="social posts' format (default: from the file name)"
+    )
     load.set_defaults(func=_load)
 
     crawl = commands.add_parser(

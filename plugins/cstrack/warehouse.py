@@ -21,6 +21,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cstrack import config
+from cstrack.constants import MIGRATION_LOCK, REPORTER_ROLE
 from cstrack.errors import CstrackError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -189,14 +190,20 @@ def connect(wh: Warehouse | None = None, **kwargs) -> Iterator[psycopg.Connectio
 
 # --- migrations -------------------------------------------------------------------------------------
 
-_MIGRATION_LOCK = 7_300_001  # advisory lock key: one migrator at a time per database
+
+
+def as_reporter(conn) -> None:
+    """Read as the reporting role from here on: only what dashboards may see (the published marts)."""
+    from psycopg import sql
+
+    conn.execute(sql.SQL("set role {}").format(sql.Identifier(REPORTER_ROLE)))
 
 
 def migrate(wh: Warehouse | None = None) -> list[str]:
     """Apply the versioned SQL files in migrations/ that are not yet recorded; returns their names."""
     applied_now = []
     with connect(wh) as conn:
-        conn.execute("select pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
             conn.execute(
                 "create schema if not exists ops;"
@@ -222,6 +229,6 @@ def migrate(wh: Warehouse | None = None) -> list[str]:
                     )
                 applied_now.append(path.stem)
         finally:
-            conn.execute("select pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+            conn.execute("select pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
             conn.commit()
     return applied_now

@@ -23,8 +23,8 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cstrack import config, warehouse
-from cstrack.ingest.loading import LoadResult, print_progress
 from cstrack.ingest.crawl import CrawlSettings, Platform, crawl_platforms, raise_for_failures
+from cstrack.ingest.loading import LoadResult, print_progress
 
 SEED = 20211
 EUCS_PROJECTS = 60

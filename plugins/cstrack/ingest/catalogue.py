@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from cstrack import specs
+from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError, MappingError
-from cstrack.ingest.loading import LoadResult, record_load
 from cstrack.ingest import readers
+from cstrack.ingest.loading import LoadResult, load_inbox_folder, record_load
 from cstrack.ingest.parsing import PARSERS, is_placeholder, normalise_key
 
 CANONICAL_FIELDS = {
@@ -742,3 +742,19 @@ def load_catalogue(
         wh=wh,
         progress=progress,
     )
+
+
+DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".xlsx"}
+
+
+def load_catalogue_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:
+    """Load every file in `<inbox>/catalogues/` through the mapping named like it (catalogues/<source>.yml)."""
+    wh = wh or warehouse.current()
+    warehouse.migrate(wh)
+    folder = (inbox or config.inbox()) / "catalogues"
+    results = load_inbox_folder(
+        folder, config.project_dir() / "catalogues", DATA_SUFFIXES, lambda m, f: load_catalogue(m, f, wh), "mapping"
+    )
+    if not results:
+        raise CstrackError(f"no catalogue files in {folder}")
+    return results

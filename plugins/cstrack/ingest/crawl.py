@@ -25,9 +25,9 @@ import soupsieve
 
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError
-from cstrack.ingest.loading import LoadResult, print_progress, record_load
 from cstrack.ingest import crawl_extract as extract
 from cstrack.ingest.crawl_fetch import CrawlSettings, Fetch, Fetcher, Previous
+from cstrack.ingest.loading import LoadResult, print_progress, record_load
 from cstrack.ingest.parsing import parse_country, parse_language
 
 METHODS = ("eucs_api", "jsonld", "html")

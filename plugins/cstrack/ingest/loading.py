@@ -20,11 +20,11 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 from cstrack import warehouse
+from cstrack.constants import COMMIT_ORDER_LOCK
 from cstrack.errors import CstrackError
 from cstrack.ingest.parsing import file_sha256
 
 PROGRESS_EVERY = 50_000
-_COMMIT_ORDER_LOCK = 7_300_003  # advisory lock key: loads take their commit_seq one at a time
 
 
 @dataclass
@@ -150,7 +150,7 @@ def record_load(
                         for (field, value), n in unmapped.items():
                             copy.write_row((load_id, source_system, field, value, n))
                 # commit order: the lock is held until this transaction commits (see migration 0006)
-                conn.execute("select pg_advisory_xact_lock(%s)", (_COMMIT_ORDER_LOCK,))
+                conn.execute("select pg_advisory_xact_lock(%s)", (COMMIT_ORDER_LOCK,))
                 conn.execute(
                     "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
                     " rows_quarantined = %s, finished_at = clock_timestamp(),"

@@ -44,8 +44,8 @@ from urllib.parse import urlsplit
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError, MappingError
 from cstrack.ingest.loading import LoadResult, record_load
-from cstrack.privacy import pseudonymise
 from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED, CsvFile, UnterminatedQuote
+from cstrack.privacy import pseudonymise
 
 FORMATS = ("twitter_v2", "mastodon", "lynguo")
 # Bump when parsing or enrichment changes: files then load again as new observations (dbt keeps the latest).
@@ -1018,6 +1018,14 @@ def format_of(path: Path) -> str | None:
     """The format a file name starts with: twitter_v2_2024.jsonl -> twitter_v2."""
     name = path.name.casefold()
     return next((f for f in FORMATS if name.startswith(f)), None)
+
+
+def load_social_file(path: Path, wh: warehouse.Warehouse | None = None, format: str | None = None) -> LoadResult:
+    """`cstrack load social FILE`: the format from --format, else from the file name."""
+    format = format or format_of(Path(path))
+    if format is None:
+        raise CstrackError(f"{path}: say the format with --format ({', '.join(FORMATS)}) or start the file name with it")
+    return load_social(format, path, wh)
 
 
 def load_social_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:

@@ -54,9 +54,9 @@ from typing import Any
 from cstrack import config, specs, warehouse
 from cstrack.errors import MappingError
 from cstrack.ingest.loading import LoadResult, load_inbox_folder, record_load
-from cstrack.privacy import pseudonymise
 from cstrack.ingest.parsing import PARSERS, collapse_whitespace, is_placeholder, normalise_key
 from cstrack.ingest.readers import NUL_REMOVED, CsvFile, xlsx_rows
+from cstrack.privacy import pseudonymise
 
 TOP_LEVEL = {
     "survey", "wave", "title", "description", "format", "sheet", "csv", "respondent_id", "submitted_at",

@@ -1,28 +1,11 @@
-"""The refresh as plain functions: the DAG tasks and the CLI call these."""
+"""The refresh as plain functions: the DAG tasks and `cstrack refresh --no-airflow` call these, in the same order."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-from cstrack import config, warehouse
-from cstrack.errors import CstrackError
-from cstrack.ingest.loading import LoadResult, load_inbox_folder
-from cstrack.ingest.catalogue import load_catalogue
-
-DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".xlsx"}
-
-
-def load_catalogue_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:
-    """Load every file in `<inbox>/catalogues/` through the mapping named like it (catalogues/<source>.yml)."""
-    wh = wh or warehouse.current()
-    warehouse.migrate(wh)
-    folder = (inbox or config.inbox()) / "catalogues"
-    results = load_inbox_folder(
-        folder, config.project_dir() / "catalogues", DATA_SUFFIXES, lambda m, f: load_catalogue(m, f, wh), "mapping"
-    )
-    if not results:
-        raise CstrackError(f"no catalogue files in {folder}")
-    return results
+from cstrack import config, sources, warehouse
+from cstrack.ingest.loading import LoadResult
 
 
 def crawl_step(wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
@@ -41,22 +24,21 @@ def crawl_step(wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
     return [r.load for r in crawl(wh=wh) if r.load is not None]
 
 
-def load_everything(wh: warehouse.Warehouse) -> None:
-    """Every source of the inbox and the crawl, as the refresh DAG's ingest tasks do (without Airflow)."""
-    from cstrack.ingest.social import load_social_inbox
-    from cstrack.ingest.survey import load_survey_inbox
+def load_source(kind: str, wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
+    """What is new for one source kind (sources.SOURCES): its inbox folder, or its crawl."""
+    wh = wh or warehouse.current()
+    return sources.BY_KIND[kind].loader()(wh)
 
-    load_catalogue_inbox(wh)
-    crawl_step(wh)
-    load_survey_inbox(wh)
-    load_social_inbox(wh)
+
+def load_everything(wh: warehouse.Warehouse) -> None:
+    """Every source kind, in the registry's order, as the refresh DAG's ingest tasks do (without Airflow)."""
+    for source in sources.SOURCES:
+        load_source(source.kind, wh)
 
 
 def sync_metabase_if_configured() -> str:
     """After a publish: provision Metabase from dashboards/*.yml when METABASE_URL is set (production);
     without a Metabase (the embedded demo) the static report is the dashboard, and this says so."""
-    import os
-
     if not os.environ.get("METABASE_URL"):
         message = "Metabase sync: METABASE_URL is not set, nothing to sync (the static report serves the dashboards)"
         print(message, flush=True)
@@ -66,3 +48,15 @@ def sync_metabase_if_configured() -> str:
     result = metabase.sync(metabase.settings_from_env())
     print(result.summary(), flush=True)
     return result.summary()
+
+
+def refresh(wh: warehouse.Warehouse) -> None:
+    """The warehouse_refresh DAG's steps without Airflow: load, build and publish, then report, export, Metabase."""
+    from cstrack.publish import marts
+    from cstrack.serve import export, report
+
+    load_everything(wh)
+    marts.build(wh)
+    report.write_report(wh)
+    export.export_ppsr(wh)
+    sync_metabase_if_configured()

@@ -37,8 +37,8 @@ import redis
 from psycopg.conninfo import conninfo_to_dict
 
 from cstrack import config, warehouse
-from cstrack.orchestration import airflow_glue
 from cstrack.errors import CstrackError
+from cstrack.orchestration import airflow_glue
 
 POSTGRES = os.environ.get("CSTRACK_SCALEOUT_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("CSTRACK_SCALEOUT_REDIS", "redis://127.0.0.1:6379")

@@ -23,20 +23,14 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from cstrack import config, warehouse
+from cstrack import config, sources, warehouse
+from cstrack.constants import BUILD_LOCK, BUILD_SCHEMA, PUBLISHED_SCHEMA, REPORTER_ROLE
+from cstrack.errors import CstrackError
 from cstrack.quality import gates
 from cstrack.transform import dbt
-from cstrack.errors import CstrackError
 
-PUBLISHED = "marts"
-BUILD = dbt.BUILD_SCHEMA
-_BUILD_LOCK = 7_300_002  # advisory lock key: one build/publish at a time per database
-# source kinds of ops.load_run, grouped as the dbt sources they feed
-SOURCE_KINDS = {"catalogue": ("catalogue", "crawl"), "survey": ("survey",), "social": ("social",)}
-INCREMENTAL_SELECTORS = {"survey": "source:raw_survey+", "social": "source:raw_social+"}
-RAW_TABLES = {"survey": ["survey_answer", "survey_respondent", "survey_item", "survey_free_text"], "social": ["social_post"]}
-ALWAYS_SELECTED = ["path:models/marts/ops", "fct_indicator_value"]  # ops tables change on every load and gate
-
+PUBLISHED = PUBLISHED_SCHEMA
+BUILD = BUILD_SCHEMA
 
 @dataclass
 class Plan:
@@ -48,7 +42,8 @@ class Plan:
     def dbt_args(self) -> list[str]:
         if self.full:
             return ["build", "--full-refresh"]
-        selectors = [INCREMENTAL_SELECTORS[kind] for kind in self.changed] + ALWAYS_SELECTED
+        selectors = [arg for source in self.changed for arg in dbt.selector(f"changed_{source}")]
+        selectors += dbt.selector("always_rebuilt")
         # unit tests check the code, which has not changed since the last full build (same fingerprint); the
         # scope of the data tests is in ops.gate_scope, not in --vars (new vars make dbt parse everything again)
         return ["build", "--select", *selectors, "--exclude-resource-type", "unit_test"]
@@ -58,15 +53,15 @@ class Plan:
 def build_lock(wh: warehouse.Warehouse, wait: bool = True):
     """Two refreshes never interleave: the second waits (or, with wait=False, refuses)."""
     with warehouse.connect(wh, autocommit=True) as conn:
-        if not conn.execute("select pg_try_advisory_lock(%s)", (_BUILD_LOCK,)).fetchone()[0]:
+        if not conn.execute("select pg_try_advisory_lock(%s)", (BUILD_LOCK,)).fetchone()[0]:
             if not wait:
                 raise CstrackError("another build is running on this warehouse; try again when it has finished")
             print("another build is running on this warehouse: waiting for it to finish", flush=True)
-            conn.execute("select pg_advisory_lock(%s)", (_BUILD_LOCK,))
+            conn.execute("select pg_advisory_lock(%s)", (BUILD_LOCK,))
         try:
             yield
         finally:
-            conn.execute("select pg_advisory_unlock(%s)", (_BUILD_LOCK,))
+            conn.execute("select pg_advisory_unlock(%s)", (BUILD_LOCK,))
 
 
 def project_fingerprint() -> str:
@@ -87,7 +82,7 @@ def current_state(conn) -> dict:
             "select coalesce(max(commit_seq), 0) from ops.load_run where status = 'succeeded' and source_kind = any(%s)",
             (list(kinds),),
         ).fetchone()[0]
-        for kind, kinds in SOURCE_KINDS.items()
+        for kind, kinds in sources.dbt_sources().items()
     }
     return {"fingerprint": project_fingerprint(), "commit_seq": seq}
 
@@ -112,9 +107,10 @@ def plan_build(previous: dict | None, current: dict, full_refresh: bool) -> Plan
         return Plan(True, f"no previous build state in {BUILD}")
     if previous["fingerprint"] != current["fingerprint"]:
         return Plan(True, "the dbt project or the migrations changed since the last build")
-    changed = [k for k in SOURCE_KINDS if current["commit_seq"][k] != previous["commit_seq"].get(k)]
-    if "catalogue" in changed:
-        return Plan(True, "catalogues or crawls were loaded (project keys and post links may change)")
+    changed = [k for k in sources.dbt_sources() if current["commit_seq"][k] != previous["commit_seq"].get(k)]
+    rebuild_all = [s.kind for s in sources.SOURCES if s.full_rebuild and s.dbt_source in changed]
+    if rebuild_all:
+        return Plan(True, f"{' or '.join(rebuild_all)} loads arrived (project keys and post links may change)")
     since = max(previous["commit_seq"].values())
     return Plan(False, f"incremental: new loads of {', '.join(changed) or 'no source'}", since, changed)
 
@@ -137,7 +133,7 @@ def build(wh: warehouse.Warehouse | None = None, full_refresh: bool = False) -> 
             conn.execute("update ops.gate_scope set since_commit_seq = %s", (plan.since_commit_seq,))
         print(f"build plan: {'full build' if plan.full else 'incremental build'} ({plan.reason})", flush=True)
         with _step("validating raw (quality gate)" + ("" if plan.full else " on the new loads")):
-            gates.validate_raw(wh, None if plan.full else {t for kind in plan.changed for t in RAW_TABLES[kind]})
+            gates.validate_raw(wh, None if plan.full else {t for source in plan.changed for t in sources.raw_tables(source)})
         if plan.full:  # incremental builds follow new loads, which are fresh; a full build checks every source
             with _step("checking source freshness"):
                 dbt.run_dbt(["source", "freshness"], wh, marts_schema=BUILD)  # warns past 45 days, never stops
@@ -185,7 +181,7 @@ def _write_refresh_info(conn, schema: str, counts: dict, state: dict, published_
         ).format(ident),
         (published_at, json.dumps(counts), json.dumps(state)),
     )
-    conn.execute(sql.SQL("grant select on {}.refresh_info to cstrack_reporter").format(ident))
+    conn.execute(sql.SQL("grant select on {}.refresh_info to {}").format(ident, sql.Identifier(REPORTER_ROLE)))
 
 
 def publish(wh: warehouse.Warehouse, state: dict | None = None) -> dict[str, int]:
@@ -200,14 +196,14 @@ def publish(wh: warehouse.Warehouse, state: dict | None = None) -> dict[str, int
         }
         with conn.transaction():
             _write_refresh_info(conn, BUILD, counts, state or current_state(conn))
-            conn.execute(sql.SQL("grant usage on schema {} to cstrack_reporter").format(sql.Identifier(BUILD)))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(BUILD), sql.Identifier(REPORTER_ROLE)))
             exists = conn.execute("select 1 from pg_namespace where nspname = %s", (PUBLISHED,)).fetchone()
             if exists:
                 conn.execute(sql.SQL("alter schema {} rename to marts_previous").format(sql.Identifier(PUBLISHED)))
             conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED)))
             if exists:  # the previous marts become the next build's starting point
                 conn.execute(sql.SQL("alter schema marts_previous rename to {}").format(sql.Identifier(BUILD)))
-                conn.execute(sql.SQL("revoke usage on schema {} from cstrack_reporter").format(sql.Identifier(BUILD)))
+                conn.execute(sql.SQL("revoke usage on schema {} from {}").format(sql.Identifier(BUILD), sql.Identifier(REPORTER_ROLE)))
                 conn.execute(sql.SQL("drop table {}.refresh_info").format(sql.Identifier(BUILD)))
             conn.execute("insert into ops.publish (tables) values (%s)", (json.dumps(counts),))
     return counts
@@ -256,7 +252,7 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
                     "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (PUBLISHED, table)
                 ).fetchall():
                     conn.execute(definition.replace(f" ON {PUBLISHED}.", f" ON {BUILD}.", 1))
-                conn.execute(sql.SQL("grant select on {} to cstrack_reporter").format(dst))
+                conn.execute(sql.SQL("grant select on {} to {}").format(dst, sql.Identifier(REPORTER_ROLE)))
             conn.execute(sql.SQL("analyze {}").format(dst))
         row = conn.execute("select published_at, table_rows from marts.refresh_info").fetchone()
         _write_refresh_info(conn, BUILD, row[1], state, published_at=row[0])  # last: only a complete copy counts

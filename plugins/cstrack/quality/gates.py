@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cstrack import config, warehouse
+from cstrack.constants import BUILD_SCHEMA
 from cstrack.errors import QualityGateFailed
 
-ASSET_SCHEMA = "marts_build"
+ASSET_SCHEMA = BUILD_SCHEMA
 
 
 @dataclass

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cstrack.constants import BUILD_SCHEMA
+
 CRITICAL = {"severity": "critical"}
 WARNING = {"severity": "warning"}
-BUILD = "marts_build"  # the marts gate validates the candidate schema before the swap
+BUILD = BUILD_SCHEMA  # the marts gate validates the candidate schema before the swap
 PPSR_STATUSES = ["not_started", "active", "periodically_active", "on_hold", "completed", "abandoned"]
 EXTENTS = ["global", "macro_regional", "national", "sub_national", "regional", "city", "neighbourhood"]
 

@@ -206,7 +206,7 @@ def export_ppsr(wh: warehouse.Warehouse | None = None, out: Path | None = None) 
     wh = wh or warehouse.current()
     out = out or config.home() / "export" / "ppsr_projects.json"
     with warehouse.connect(wh) as conn:
-        conn.execute("set role cstrack_reporter")
+        warehouse.as_reporter(conn)
         if conn.execute("select to_regclass('marts.dim_project') is null").fetchone()[0]:
             raise CstrackError("no published marts yet: run `cstrack build` (or `cstrack refresh`) first")
         published_at = conn.execute("select max(published_at) from marts.refresh_info").fetchone()[0]

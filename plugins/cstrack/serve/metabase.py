@@ -24,12 +24,12 @@ from typing import Any
 
 import requests
 
-from cstrack.serve import dashboards as specs
+from cstrack.constants import REPORTER_ROLE
 from cstrack.errors import CstrackError
+from cstrack.serve import dashboards as specs
 
 DATABASE_NAME = "CS Track warehouse"
 ROOT_COLLECTION = "CS Track"
-REPORTER_ROLE = "cstrack_reporter"
 MARTS_SCHEMA = "marts"
 _NAMESPACE = uuid.UUID("5d1e1a6e-8c53-4a8e-9a43-2f0c7c1a7a01")  # template-tag ids: uuid5 in this namespace
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import psycopg
 
 from cstrack import config, warehouse
-from cstrack.serve import dashboards
-from cstrack.quality import gates
-from cstrack.transform import dbt
 from cstrack.errors import CstrackError
+from cstrack.quality import gates
+from cstrack.serve import dashboards
+from cstrack.transform import dbt
 
 BUNDLE = "assets/vega-bundle.js"
 LICENCES = Path(__file__).parent / "report_assets" / "THIRD-PARTY-LICENSES.txt"
@@ -71,7 +71,7 @@ def read_summary(conn: psycopg.Connection) -> Summary:
 def summary(wh: warehouse.Warehouse) -> Summary:
     """What is published: the CLI prints it after a refresh."""
     with warehouse.connect(wh) as conn:
-        conn.execute("set role cstrack_reporter")
+        warehouse.as_reporter(conn)
         return read_summary(conn)
 
 
@@ -447,7 +447,7 @@ def write_report(wh: warehouse.Warehouse | None = None, out_dir: Path | None = N
     out_dir = out_dir or config.report_dir()
     boards = dashboards.load_dashboards()
     with warehouse.connect(wh) as conn:
-        conn.execute("set role cstrack_reporter")  # the report sees what Metabase sees, nothing more
+        warehouse.as_reporter(conn)  # the report sees what Metabase sees, nothing more
         summary_ = read_summary(conn)
         results = {b.id: {c.id: run_card(conn, b, c) for c in b.cards} for b in boards}
         indicators = read_table(conn, "marts.dim_indicator")

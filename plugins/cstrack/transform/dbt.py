@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 from cstrack import config, warehouse
+from cstrack.constants import BUILD_SCHEMA
 from cstrack.errors import CstrackError
-
-BUILD_SCHEMA = "marts_build"
 
 
 def dbt_env(wh: warehouse.Warehouse, marts_schema: str = BUILD_SCHEMA) -> dict[str, str]:
@@ -81,3 +80,17 @@ def incremental_keys(schema: str = BUILD_SCHEMA) -> dict[str, list[str]]:
             key = cfg.get("unique_key")
             keys[node.get("alias") or node["name"]] = [key] if isinstance(key, str) else list(key)
     return keys
+
+
+def selector(name: str) -> list[str]:
+    """The --select arguments of a named selection in dbt/selectors.yml (CLI-style strings, or a union of them).
+
+    dbt 1.11 takes one --selector and no --select beside it, so the planner unions the named ones itself."""
+    import yaml
+
+    path = config.project_dir() / "dbt" / "selectors.yml"
+    definitions = {s["name"]: s["definition"] for s in yaml.safe_load(path.read_text(encoding="utf-8"))["selectors"]}
+    if name not in definitions:
+        raise CstrackError(f"{path}: no selector named {name!r}")
+    definition = definitions[name]
+    return [definition] if isinstance(definition, str) else list(definition["union"])

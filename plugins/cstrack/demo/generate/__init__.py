@@ -97,10 +97,10 @@ def generate_inbox(
     """Write an inbox folder with `projects` catalogue projects, `posts` social posts and about
     `respondents` survey respondents; the same arguments write the same CSV and JSON bytes."""
     from cstrack import config
-    from cstrack.errors import CstrackError
     from cstrack.demo.generate.catalogue import generate_catalogues
     from cstrack.demo.generate.social import generate_social
     from cstrack.demo.generate.survey import generate_survey
+    from cstrack.errors import CstrackError
 
     for name, value in (("projects", projects), ("posts", posts), ("respondents", respondents)):
         if value < 0:
