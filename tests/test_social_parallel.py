@@ -65,12 +65,16 @@ def test_a_parallel_load_reconciles_and_writes_the_sequential_rows(server_db, qu
 
 
 def test_workers_by_default_only_for_large_files_on_idle_cores(monkeypatch):
-    monkeypatch.setattr(social, "WORKERS", 2)
-    monkeypatch.setattr(social.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
-    assert social._default_workers(social.PARALLEL_FROM_BYTES) == 2
-    assert social._default_workers(social.PARALLEL_FROM_BYTES - 1) == 0  # a pool's start costs more than it saves
-    monkeypatch.setattr(social.os, "getloadavg", lambda: (1.2, 2.0, 2.0))
-    assert social._default_workers(social.PARALLEL_FROM_BYTES) == 0  # no core idle besides this process's
-    monkeypatch.setattr(social, "WORKERS", 1)
-    monkeypatch.setattr(social.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert social._default_workers(social.PARALLEL_FROM_BYTES) == 0
+    from cstrack.ingest import pool
+
+    monkeypatch.setattr(pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pool.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    size = social.PARALLEL_FROM_BYTES
+    assert pool.default_workers(size, size, social.WORKERS) == 2
+    assert pool.default_workers(size - 1, size, social.WORKERS) == 0  # a pool's start costs more than it saves
+    monkeypatch.setattr(pool.os, "getloadavg", lambda: (1.2, 2.0, 2.0))
+    assert pool.default_workers(size, size, social.WORKERS) == 0  # no core idle besides this process's
+    monkeypatch.setattr(pool.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert pool.default_workers(size, size, 1) == 0  # on one core a pool only adds its overhead
+    monkeypatch.setattr(pool.os, "cpu_count", lambda: 1)
+    assert pool.default_workers(size, size, social.WORKERS) == 0

@@ -21,10 +21,7 @@ import abc
 import hashlib
 import json
 import multiprocessing
-import os
-import queue
 import re
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +29,10 @@ from typing import Any, Iterator
 
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError, MappingError
-from cstrack.ingest import readers
+from cstrack.ingest import pool, readers
 from cstrack.ingest.loading import LoadResult, load_inbox_folder, record_load
 from cstrack.ingest.parsing import PARSERS, is_placeholder, normalise_key
+from cstrack.ingest.text import without_nul
 
 CANONICAL_FIELDS = {
     "title", "aim", "description", "url", "status", "start_date", "end_date", "countries",
@@ -47,7 +45,6 @@ MODIFIERS = {"map", "split", "parse", "pii", "values"}
 TOP_LEVEL = {"source", "title", "licence", "credit", "format", "csv", "records", "id", "fields", "sheet", "description"}
 FORMATS = {"csv", "json", "jsonl", "xlsx"}
 SCHEMA = "catalogue_mapping.schema.json"
-HEADER_NULS = "(header)"  # readers.CsvFile's nul_cells key for NUL bytes removed from header names
 
 
 @dataclass
@@ -204,10 +201,9 @@ class Reader(abc.ABC):
         return column in self.columns
 
     @abc.abstractmethod
-    def records(self, select=None) -> Iterator[tuple[int, dict | None, str | None]]:
+    def records(self) -> Iterator[tuple[int, dict | None, str | None]]:
         """(1-based data row number, record, None) for every record of the file, or (number, None, reason)
-        for one to quarantine. `select(number)`, when given, picks the rows to build (the others are only
-        counted): a worker process maps its share of the file (CSV only)."""
+        for one to quarantine."""
 
     def rows(self) -> Iterator[tuple[int, dict]]:
         """(number, record) for every record that is not to be quarantined."""
@@ -225,11 +221,10 @@ class CsvReader(Reader):
         self.duplicated = self.file.duplicated
         self.nul_cells = self.file.nul_cells  # the same Counter: the file counts while rows are read
 
-    def records(self, select=None):
+    def records(self):
         header = self.columns
-        for number, _line, cells, reason in self.file.rows(select):
+        for number, _line, cells, reason in self.file.rows():
             yield number, (dict(zip(header, cells)) if cells is not None else None), reason
-
 
 
 
@@ -246,37 +241,23 @@ def _longest_string(value) -> int:
     return 0
 
 
-def _without_nul(value, column: str, counts: Counter):
-    """`value` with NUL bytes removed from every string (keys too), each cleaned string counted for `column`."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            counts[column] += 1
-            return value.replace("\x00", "")
-        return value
-    if isinstance(value, dict):
-        return {_without_nul(k, column, counts): _without_nul(v, column, counts) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v, column, counts) for v in value]
-    return value
-
-
 def _checked_record(row: dict, nul_cells: Counter) -> tuple[dict | None, str | None]:
     """A JSON or XLSX record as PostgreSQL can store it: NUL bytes removed (counted per top-level key);
     (None, reason) for one to quarantine: a value over MAX_CELL_CHARS, NaN or infinity, a lone surrogate,
     nesting too deep to encode."""
     try:
-        text = json.dumps(row, allow_nan=False, default=str)
-        if "\\u0000" in text:
+        encoded = json.dumps(row, allow_nan=False, default=str)
+        if "\\u0000" in encoded:
             cleaned: Counter = Counter()
-            row = {_without_nul(k, str(k), cleaned): _without_nul(v, str(k), cleaned) for k, v in row.items()}
+            row = {without_nul(k, cleaned, str(k)): without_nul(v, cleaned, str(k)) for k, v in row.items()}
             nul_cells.update(cleaned)
-        if len(text) > readers.MAX_CELL_CHARS and _longest_string(row) > readers.MAX_CELL_CHARS:
+        if len(encoded) > readers.MAX_CELL_CHARS and _longest_string(row) > readers.MAX_CELL_CHARS:
             return None, f"a value is over {readers.MAX_CELL_CHARS // 1024} KiB"
     except ValueError:
         return None, "a number is NaN or infinity, which JSON cannot hold"
     except RecursionError:
         return None, "nested too deeply to store"
-    if "\\ud" in text and _LONE_SURROGATE.search(text):  # likely; encoding it tells for sure
+    if "\\ud" in encoded and _LONE_SURROGATE.search(encoded):  # likely; encoding it tells for sure
         try:
             json.dumps(row, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
@@ -331,7 +312,7 @@ class JsonReader(Reader):
         for record in records:
             yield record, None
 
-    def records(self, select=None):
+    def records(self):
         self.nul_cells = Counter()  # counted again on each pass (the sample reads the first records)
         for number, (record, reason) in enumerate(self._records(), start=1):
             if reason is not None:
@@ -355,7 +336,7 @@ class XlsxReader(Reader):
     def _sheet_rows(self):
         return readers.xlsx_rows(self.path, self.mapping.sheet, self.mapping.path)
 
-    def records(self, select=None):
+    def records(self):
         self.nul_cells = Counter()
         rows = self._sheet_rows()
         header = list(next(rows, ()))
@@ -593,16 +574,13 @@ class RowMapper:
         return record, pii
 
 
-def _mapped_rows(
-    mapping: Mapping, reader: Reader, mapper: RowMapper, select=None, header_nuls: bool = True
-) -> Iterator[tuple]:
-    """record_load's rows: (number, values or None, reason, field, raw value). Nothing is kept per row:
-    duplicate ids are left to the database (record_load's duplicate_key). A row the reader quarantines
-    (field count, oversized cell, malformed quote) keeps no raw value: it may hold personal data. At the
-    end, the cells whose NUL bytes were removed are counted in the mapper's unmapped values as
-    (column, NUL_REMOVED); `header_nuls=False` leaves out those of the header (one worker counts them)."""
+def _mapped_rows(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple]:
+    """record_load's rows of read records (number, row or None, reason): (number, values or None, reason,
+    field, raw value). Nothing is kept per row: duplicate ids are left to the database (record_load's
+    duplicate_key). A row the reader quarantines (field count, oversized cell, malformed quote) keeps no raw
+    value: it may hold personal data."""
     source, dumps, id_column = mapping.source, json.dumps, mapping.id_column
-    for number, row, reason in reader.records(select):
+    for number, row, reason in records:
         if row is None:
             yield number, None, reason, None, None
             continue
@@ -622,84 +600,51 @@ def _mapped_rows(
                 yield number, None, "nested too deeply to store", None, None
                 continue
             yield number, values, None, None, None
+
+
+def _read_and_mapped_rows(mapping: Mapping, reader: Reader, mapper: RowMapper) -> Iterator[tuple]:
+    """_mapped_rows of every record of the file, then the reader's NUL removals in the mapper's unmapped values."""
+    yield from _mapped_rows(mapping, reader.records(), mapper)
+    _count_nul_cells(reader, mapper.unmapped)
+
+
+def _count_nul_cells(reader: Reader, unmapped: Counter) -> None:
+    """The cells whose NUL bytes the reader removed, as unmapped values (column, NUL_REMOVED)."""
     for column, n in reader.nul_cells.items():
-        if header_nuls or column != HEADER_NULS:
-            mapper.unmapped[(column, readers.NUL_REMOVED)] += n
+        unmapped[(column, readers.NUL_REMOVED)] += n
 
 
-# Mapping is most of a load's CPU time and rows are independent: a large CSV export is mapped by worker
-# processes, each reading the file and mapping every WORKERS-th batch of rows, while this process COPYs.
-# Below this size the workers' start costs more than they save.
+# Mapping is most of a load's CPU time and rows are independent: the rows of a large CSV export are mapped
+# by worker processes while this process reads the file and COPYs. Below this size a pool costs more than it saves.
 PARALLEL_FROM_BYTES = 8 << 20
 WORKERS = 2
 BATCH_ROWS = 1000
-PENDING_BATCHES = 2  # per worker: memory stays flat whatever the file's size
+
+_worker_mapper: RowMapper | None = None
 
 
-def _map_worker(mapping_path: str, data_path: str, worker: int, workers: int, out) -> None:
-    """In a worker process: map rows of batches worker, worker + workers, ... and put each batch (a list of
-    rows) on `out`, then ("done", unmapped counts); ("error", message) if the file cannot be read."""
-    try:
-        mapping = Mapping.load(mapping_path)
-        mapper = RowMapper(mapping)
-        reader = open_reader(mapping, Path(data_path))
-        batch: list = []
-        select = lambda n: (n - 1) // BATCH_ROWS % workers == worker
-        for item in _mapped_rows(mapping, reader, mapper, select, header_nuls=worker == 0):
-            batch.append(item)
-            if item[0] % BATCH_ROWS == 0:  # the last row of its batch
-                out.put(batch)
-                batch = []
-        if batch:
-            out.put(batch)
-        out.put(("done", dict(mapper.unmapped)))
-    except MappingError as exc:
-        out.put(("error", str(exc)))
-    except BaseException:  # noqa: BLE001 - reported to the loading process, which raises it
-        out.put(("crash", traceback.format_exc()))
+def _start_worker(mapping: Mapping) -> None:
+    global _worker_mapper
+    _worker_mapper = RowMapper(mapping)
 
 
-def _in_workers(mapping: Mapping, data_path: Path, workers: int, unmapped: Counter) -> Iterator[tuple]:
-    """_mapped_rows of the whole file, computed by `workers` processes, in file order; their unmapped counts
-    are added to `unmapped` at the end."""
-    context = multiprocessing.get_context("fork")
-    queues = [context.Queue(PENDING_BATCHES) for _ in range(workers)]
-    processes = [
-        context.Process(target=_map_worker, args=(str(mapping.path), str(data_path), k, workers, queues[k]), daemon=True)
-        for k in range(workers)
-    ]
-    for process in processes:
-        process.start()
+def _map_batch(records: list[tuple]) -> tuple[list[tuple], Counter]:
+    """In a worker: the rows of a batch of read records, and the unmapped values they added."""
+    mapper = _worker_mapper
+    rows = list(_mapped_rows(mapper.mapping, records, mapper))
+    counts = Counter(mapper.unmapped)
+    mapper.unmapped.clear()  # in place: the mapper's cached rules count into this Counter
+    return rows, counts
 
-    def receive(k: int):
-        while True:
-            try:
-                return queues[k].get(timeout=1)
-            except queue.Empty:
-                if not processes[k].is_alive() and queues[k].empty():
-                    raise MappingError(f"{data_path}: a mapping worker stopped (exit code {processes[k].exitcode})") from None
 
-    try:
-        done = 0
-        batch_number = 0
-        while done < workers:
-            item = receive(batch_number % workers)
-            batch_number += 1
-            if isinstance(item, list):
-                yield from item
-                continue
-            kind, payload = item
-            if kind == "error":
-                raise MappingError(payload)
-            if kind == "crash":
-                raise CstrackError(f"{data_path}: a mapping worker failed:\n{payload}")
-            unmapped.update(payload)
-            done += 1  # no batch after this one: the other workers' next item is their "done" too
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
+def _in_workers(mapping: Mapping, reader: Reader, workers: int, unmapped: Counter) -> Iterator[tuple]:
+    """_mapped_rows of the whole file in file order, mapped by `workers` processes; the unmapped values they
+    count, and the reader's NUL removals, are added to `unmapped`."""
+    batches = pool.batched(reader.records(), BATCH_ROWS)
+    for rows, counts in pool.ordered_map(_map_batch, batches, workers, _start_worker, (mapping,)):
+        unmapped.update(counts)
+        yield from rows
+    _count_nul_cells(reader, unmapped)
 
 
 def load_catalogue(
@@ -715,17 +660,16 @@ def load_catalogue(
     data_path = Path(data_path)
     reader = open_reader(mapping, data_path)  # fails here, before anything loads, on a column not found
     if workers is None:
-        large = data_path.stat().st_size >= PARALLEL_FROM_BYTES
-        workers = min(WORKERS, os.cpu_count() or 1) if large and (os.cpu_count() or 1) > 1 else 0
+        workers = pool.default_workers(data_path.stat().st_size, PARALLEL_FROM_BYTES, WORKERS)
     if mapping.format != "csv" or multiprocessing.current_process().daemon:  # a daemon may not start processes
         workers = 0
     unmapped: Counter = Counter()
     if workers > 0:
-        rows = _in_workers(mapping, data_path, workers, unmapped)
+        rows = _in_workers(mapping, reader, workers, unmapped)
     else:
         mapper = RowMapper(mapping)
         unmapped = mapper.unmapped
-        rows = _mapped_rows(mapping, reader, mapper)
+        rows = _read_and_mapped_rows(mapping, reader, mapper)
     return record_load(
         kind="catalogue",
         source_system=mapping.source,

@@ -29,6 +29,7 @@ from cstrack.ingest import crawl_extract as extract
 from cstrack.ingest.crawl_fetch import CrawlSettings, Fetch, Fetcher, Previous
 from cstrack.ingest.loading import LoadResult, print_progress, record_load
 from cstrack.ingest.parsing import parse_country, parse_language
+from cstrack.ingest.text import snippet
 
 METHODS = ("eucs_api", "jsonld", "html")
 PLATFORM_KEYS = {"id", "name", "base_url", "country", "language", "method", "allow_private", "multilingual",
@@ -497,7 +498,7 @@ def extract_platform(
                     continue
                 page = extract_page(platform, url, bytes(body), canon)
                 if page.problem:
-                    yield None, None, page.problem, None, _snippet(body), url
+                    yield None, None, page.problem, None, snippet(body, 300), url
                 for position, reason in page.rejected:
                     yield position, None, reason, "title", None, url
                 for position, project in enumerate(page.projects, start=1):
@@ -547,9 +548,6 @@ def extract_page(platform: Platform, url: str, body: bytes, canon: extract.Canon
         return extract.extract_jsonld(url, body, canon, types)
     return extract.extract_html(url, body, canon, platform.options["fields"])
 
-
-def _snippet(body) -> str:
-    return bytes(body[:300]).decode("utf-8", errors="replace")
 
 
 def _flag(wh: warehouse.Warehouse, crawl_id: int) -> tuple[bool, str | None]:

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup
 
 from cstrack.ingest.parsing import (
-    PLACEHOLDERS,
+    LONGEST_PLACEHOLDER,
     collapse_whitespace,
     is_placeholder,
     parse_country,
@@ -28,6 +28,7 @@ from cstrack.ingest.parsing import (
     parse_language,
     parse_url,
 )
+from cstrack.ingest.text import HTML_TAG
 
 # canonical fields a crawled record carries (a subset of catalogue.CANONICAL_FIELDS; contact goes to pii)
 RECORD_FIELDS = (
@@ -83,13 +84,12 @@ class _Unmapped:
 
 
 _MISS = _Unmapped(None)
-_LONGEST_PLACEHOLDER = max(map(len, PLACEHOLDERS))
 
 
 def _long_text(collapsed: str) -> bool:
     """True when a collapsed string cannot be a placeholder: is_placeholder's own shortcut, where the
     non-whitespace length of a collapsed string is its length less its spaces (no second split)."""
-    return len(collapsed) > 4 * _LONGEST_PLACEHOLDER and len(collapsed) - collapsed.count(" ") > _LONGEST_PLACEHOLDER  # not cached: an _Unmapped too, so a cache hit needs a single check
+    return len(collapsed) > 4 * LONGEST_PLACEHOLDER and len(collapsed) - collapsed.count(" ") > LONGEST_PLACEHOLDER  # not cached: an _Unmapped too, so a cache hit needs a single check
 # how record() treats each field: kept as is (sdgs), list, coordinate, cached per value, or parsed each time
 _SDGS, _LIST, _COORDINATE, _CACHED, _PARSED = range(5)
 
@@ -186,14 +186,13 @@ def plain_text(value: Any) -> str | None:
         # tags out, entities decoded: a regex is enough for description fragments, and far cheaper than a parser
         if "<s" in value or "<S" in value:  # only then can there be a <script> or <style> element
             value = _SCRIPT.sub(" ", value)
-        value = html.unescape(_TAG.sub(" ", value))
+        value = html.unescape(HTML_TAG.sub(" ", value))
     elif "&" in value:
         value = html.unescape(value)
     return _tidy(value) or None
 
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]*>")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
 
 

@@ -25,7 +25,7 @@ def normalise_key(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
-_LONGEST_PLACEHOLDER = max(len(p) for p in PLACEHOLDERS)
+LONGEST_PLACEHOLDER = max(len(p) for p in PLACEHOLDERS)
 
 
 def collapse_whitespace(text: str) -> str:
@@ -42,7 +42,7 @@ def is_placeholder(value) -> bool:
     if not isinstance(value, str):
         return False
     # most cells are long text: no placeholder once normalised (whitespace collapsed), so skip the work
-    if len(value) > 4 * _LONGEST_PLACEHOLDER and len("".join(value.split())) > _LONGEST_PLACEHOLDER:
+    if len(value) > 4 * LONGEST_PLACEHOLDER and len("".join(value.split())) > LONGEST_PLACEHOLDER:
         return False
     return normalise_key(value) in PLACEHOLDERS
 

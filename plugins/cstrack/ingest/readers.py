@@ -70,12 +70,11 @@ class CsvFile:
             return cell.replace("\x00", "")
         return cell
 
-    def rows(self, select=None) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
+    def rows(self) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
         """(row, line, cells, None) for each data row, or (row, line, None, reason) for a row to quarantine.
 
         `row` counts data rows from 1 (blank lines are skipped and not counted), `line` is the line of the
-        file where the row starts (the header is line 1). `select(row)`, when given, picks the rows to
-        build (the others are only counted): a worker process reads its share of the file.
+        file where the row starts (the header is line 1).
         """
         width = len(self.header)
         header = self.header
@@ -100,14 +99,11 @@ class CsvFile:
                                 number,
                                 start,
                             ) from None
-                        if select is None or select(number):  # a worker quarantines only the rows it reads
-                            yield number, start, None, f"line {start}: not valid CSV: {_csv_reason(exc)}"
+                        yield number, start, None, f"line {start}: not valid CSV: {_csv_reason(exc)}"
                         continue
                     if not cells:
                         continue
                     number += 1
-                    if select is not None and not select(number):
-                        continue
                     if len(cells) != width:
                         extra = cells[width:]
                         if len(cells) < width or any(cell.strip() for cell in extra):

@@ -28,23 +28,22 @@ import csv
 import hashlib
 import html
 import json
-import multiprocessing
-import os
 import re
 import unicodedata
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError, MappingError
+from cstrack.ingest import pool
 from cstrack.ingest.loading import LoadResult, record_load
 from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED, CsvFile, UnterminatedQuote
+from cstrack.ingest.text import HTML_TAG, snippet, without_nul
 from cstrack.privacy import pseudonymise
 
 FORMATS = ("twitter_v2", "mastodon", "lynguo")
@@ -135,7 +134,7 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
                     value, end = decoder.raw_decode(buf, pos)
                     if end < len(buf) or eof:  # a number at the buffer's end may continue in the next chunk
                         if buf.find("\\u0000", pos, end) >= 0:  # rare: walk the value only then
-                            value = _without_nul(value, nul_removed)
+                            value = without_nul(value, nul_removed, keys=False)
                         pos = end
                         return value, None
                     fill(len(buf) - pos)
@@ -200,28 +199,6 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
                 continue
             yield value, None
 
-
-def _without_nul(value: Any, counts: Counter | None) -> Any:
-    """`value` with NUL removed from every string (keys aside), counting the strings per key path.
-    Iterative: a value the parser accepted may be nested deeper than Python's recursion limit allows."""
-    if isinstance(value, str):
-        if "\x00" in value and counts is not None:
-            counts["(value)"] += 1
-        return value.replace("\x00", "")
-    stack: list[tuple[Any, str]] = [(value, "")]
-    while stack:
-        node, path = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, child in items:
-            if isinstance(child, str):
-                if "\x00" in child:
-                    node[key] = child.replace("\x00", "")
-                    if counts is not None:
-                        field = (f"{path}.{key}" if path else str(key)) if isinstance(node, dict) else (path or "(value)")
-                        counts[_snippet(field)[:200]] += 1
-            elif isinstance(child, (dict, list)):
-                stack.append((child, (f"{path}.{key}" if path else str(key)) if isinstance(node, dict) else path))
-    return value
 
 
 def _record_nul(nul_removed: Counter, unmapped: Counter | None) -> None:
@@ -299,15 +276,6 @@ def _list(value) -> list:
 def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
-
-def _snippet(value) -> str:
-    try:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    except ValueError:
-        text = repr(value)
-    except RecursionError:
-        text = "(a value nested too deeply to show)"
-    return text[:1000].encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
 def _check_text(values: tuple) -> tuple:
@@ -549,7 +517,7 @@ def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple
             continue
         if not isinstance(page, dict):
             number += 1
-            yield number, None, f"page {page_number}: not a JSON object with `data`", None, _snippet(page)
+            yield number, None, f"page {page_number}: not a JSON object with `data`", None, snippet(page)
             continue
         if "data" not in page and "id" in page and "errors" not in page:
             page = {"data": [page]}  # a bare tweet object
@@ -561,15 +529,15 @@ def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple
         tweets = [data] if isinstance(data, dict) else _list(data)
         if data is not None and not isinstance(data, (dict, list)):
             number += 1
-            yield number, None, f"page {page_number}: `data` is not a list of tweets", "data", _snippet(data)
+            yield number, None, f"page {page_number}: `data` is not a list of tweets", "data", snippet(data)
         for tweet in tweets:
             number += 1
             try:
                 yield number, _tweet(tweet, users, latest), None, None, None
             except BadPost as exc:
-                yield number, None, f"page {page_number}: {exc}", exc.field, _snippet(tweet)
+                yield number, None, f"page {page_number}: {exc}", exc.field, snippet(tweet)
             except RECORD_ERRORS as exc:
-                yield number, None, f"page {page_number}: malformed tweet ({type(exc).__name__}: {exc})", None, _snippet(tweet)
+                yield number, None, f"page {page_number}: malformed tweet ({type(exc).__name__}: {exc})", None, snippet(tweet)
         for problem in _list(page.get("errors")):
             number += 1
             problem = _dict(problem)
@@ -578,7 +546,7 @@ def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple
             detail = problem.get("detail") or ""
             # a tweet of the request, or one an expansion names (a referenced tweet, a mentioned user)
             what = problem.get("resource_type") if isinstance(problem.get("resource_type"), str) else "tweet"
-            yield number, None, f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip(), "errors", _snippet(problem)
+            yield number, None, f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip(), "errors", snippet(problem)
     _record_nul(nul_removed, unmapped)
 
 
@@ -642,7 +610,6 @@ def _tweet(tweet, users: dict, latest: datetime) -> dict:
 
 # --- mastodon ------------------------------------------------------------------------------------------
 
-_TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
 _HREF = re.compile(r"""<a\s[^>]*?href=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
 
@@ -659,9 +626,9 @@ def mastodon_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tupl
         try:
             yield number, _status(status, latest), None, None, None
         except BadPost as exc:
-            yield number, None, str(exc), exc.field, _snippet(status)
+            yield number, None, str(exc), exc.field, snippet(status)
         except RECORD_ERRORS as exc:
-            yield number, None, f"malformed status ({type(exc).__name__}: {exc})", None, _snippet(status)
+            yield number, None, f"malformed status ({type(exc).__name__}: {exc})", None, snippet(status)
     _record_nul(nul_removed, unmapped)
 
 
@@ -717,7 +684,7 @@ def _status(status, latest: datetime) -> dict:
         urls.append(card_url)
     # inline tags go without a trace (Mastodon writes '#<span>tag</span>', '@<span>user</span>' and links as
     # '<span class="invisible">https://</span><span>example.org</span>'); paragraphs and breaks are new lines
-    text = html.unescape(_TAG.sub("", _BREAK.sub("\n", content))).strip()
+    text = html.unescape(HTML_TAG.sub("", _BREAK.sub("\n", content))).strip()
     if status.get("spoiler_text") and isinstance(status["spoiler_text"], str):
         text = f"{status['spoiler_text']}\n{text}"
     handles = [_acct(m) for m in mentions]
@@ -801,7 +768,7 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
     if missing:
         yield 1, None, (
             f"line 1: the header lacks {', '.join(missing)}; a Lynguo export has {';'.join(LYNGUO_COLUMNS)}"
-        ), missing[0], _snippet(";".join(header))
+        ), missing[0], snippet(";".join(header))
         return
     for name in LYNGUO_COLUMNS:
         places = [str(i + 1) for i, key in enumerate(keys) if key == _header_key(name)]
@@ -809,7 +776,7 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
             yield 1, None, (
                 f"line 1: the header names {name} {len(places)} times (columns {', '.join(places)}): which one "
                 f"holds the data is unknown, so the file was not read"
-            ), name, _snippet(";".join(header))
+            ), name, snippet(";".join(header))
             return
     column = {c: positions.get(_header_key(c)) for c in LYNGUO_COLUMNS}
     latest = _latest_post_at()
@@ -823,9 +790,9 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
             try:
                 yield line, _lynguo_record(record, column, unmapped, latest), None, None, None
             except BadPost as exc:
-                yield line, None, f"line {line}: {exc}", exc.field, _snippet(";".join(record))
+                yield line, None, f"line {line}: {exc}", exc.field, snippet(";".join(record))
             except RECORD_ERRORS as exc:
-                yield line, None, f"line {line}: malformed record ({type(exc).__name__}: {exc})", None, _snippet(";".join(record))
+                yield line, None, f"line {line}: malformed record ({type(exc).__name__}: {exc})", None, snippet(";".join(record))
     except UnterminatedQuote as exc:
         yield exc.line, None, (
             f"line {exc.line}: a quoted cell opened here is never closed (unterminated quote?): nothing after it "
@@ -833,7 +800,7 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
         ), None, None
     if unmapped is not None:
         for name, n in reader.nul_cells.items():
-            unmapped[(_snippet(name), NUL_REMOVED)] += n
+            unmapped[(snippet(name), NUL_REMOVED)] += n
 
 
 def _lynguo_record(record: list[str], column: dict, unmapped, latest: datetime) -> dict:
@@ -905,16 +872,8 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
 # processes while this process parses and COPYs. Below this size a pool's start costs more than it saves.
 PARALLEL_FROM_BYTES = 4 << 20
 # one per core (this process's own parsing and COPY share them); on one core a pool only adds its overhead
-WORKERS = min(4, os.cpu_count() or 1)
+WORKERS = 4
 BATCH_POSTS = 500
-
-
-def _default_workers(file_size: int) -> int:
-    if WORKERS < 2 or file_size < PARALLEL_FROM_BYTES:
-        return 0
-    # the workers need cores that other work (1-minute load average) and this process leave idle; without
-    # them a pool only adds its overhead (measured on 2 busy cores: about 50 % more CPU time, and slower)
-    return WORKERS if os.getloadavg()[0] + 1 < WORKERS else 0
 
 
 def _enriched(enricher: Enricher, item: tuple) -> tuple:
@@ -926,7 +885,7 @@ def _enriched(enricher: Enricher, item: tuple) -> tuple:
         except BadPost as exc:
             reason, field, raw_value = f"post {number}: {exc}", exc.field, None
     # reasons quote the input: keep them storable (no NUL, no lone surrogate)
-    return number, None, _snippet(reason or "unreadable"), field, raw_value
+    return number, None, snippet(reason or "unreadable"), field, raw_value
 
 
 _worker_enricher: Enricher | None = None
@@ -942,22 +901,12 @@ def _enrich_batch(items: list[tuple]) -> list[tuple]:
 
 
 def _in_workers(items: Iterator[tuple], enricher: Enricher, workers: int) -> Iterator[tuple]:
-    """_enriched of every item, computed by `workers` processes, in input order.
-
-    Batches are submitted one by one and only a few wait at a time, so memory stays flat (Pool.imap would
-    read the whole input ahead). Forked workers inherit the built enricher: no second import, no second lexicon.
-    """
-    max_pending = 2 * workers + 2  # enough to keep every worker busy
+    """_enriched of every item, computed by `workers` processes, in input order. Forked workers inherit the
+    built enricher: no second import, no second lexicon."""
     # load langdetect's profiles once, before the fork, rather than in every worker
     enricher.detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")
-    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (enricher,)) as pool:
-        pending: deque = deque()
-        while batch := list(islice(items, BATCH_POSTS)):
-            pending.append(pool.apply_async(_enrich_batch, (batch,)))
-            if len(pending) >= max_pending:
-                yield from pending.popleft().get()
-        while pending:
-            yield from pending.popleft().get()
+    for rows in pool.ordered_map(_enrich_batch, pool.batched(items, BATCH_POSTS), workers, _start_worker, (enricher,)):
+        yield from rows
 
 
 def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None, workers: int = 0):
@@ -993,9 +942,7 @@ def load_social(
     if not data_path.is_file():
         raise CstrackError(f"{data_path}: data file not found")
     if workers is None:
-        workers = _default_workers(data_path.stat().st_size)
-    if multiprocessing.current_process().daemon:
-        workers = 0  # a daemonic process (e.g. some Celery task runners) may not start processes
+        workers = pool.default_workers(data_path.stat().st_size, PARALLEL_FROM_BYTES, WORKERS)
     enricher = Enricher()
     unmapped: Counter = Counter()
     return record_load(
