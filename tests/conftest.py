@@ -35,18 +35,23 @@ def home(monkeypatch):
 
 
 @pytest.fixture
-def server_db(home, monkeypatch):
-    """A new database on the PostgreSQL server at 127.0.0.1:5432, selected through WAREHOUSE_URL."""
+def empty_server_db(home, monkeypatch):
+    """A new, unmigrated database on the PostgreSQL server at 127.0.0.1:5432, selected through WAREHOUSE_URL."""
     name = f"cstrack_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     url = SERVER.rsplit("/", 1)[0] + "/" + name
     monkeypatch.setenv("WAREHOUSE_URL", url)
-    wh = warehouse.Warehouse.from_url(url)
-    warehouse.migrate(wh)
-    yield wh
+    yield warehouse.Warehouse.from_url(url)
     with psycopg.connect(SERVER, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def server_db(empty_server_db):
+    """A new database on the PostgreSQL server at 127.0.0.1:5432, migrated, selected through WAREHOUSE_URL."""
+    warehouse.migrate(empty_server_db)
+    return empty_server_db
 
 
 @pytest.fixture(scope="module")

@@ -199,6 +199,10 @@ def as_reporter(conn) -> None:
     conn.execute(sql.SQL("set role {}").format(sql.Identifier(REPORTER_ROLE)))
 
 
+# migrations renumbered after they shipped (two were numbered 0007): old version -> new, same SQL
+RENUMBERED = {"0007_jit_off": "0008_jit_off", "0008_gate_scope": "0009_gate_scope", "0009_survey_attributes": "0010_survey_attributes"}
+
+
 def migrate(wh: Warehouse | None = None) -> list[str]:
     """Apply the versioned SQL files in migrations/ that are not yet recorded; returns their names."""
     applied_now = []
@@ -212,6 +216,9 @@ def migrate(wh: Warehouse | None = None) -> list[str]:
                 " applied_at timestamptz not null default now())"
             )
             conn.commit()
+            with conn.transaction():  # a warehouse migrated under the old numbers records them under the new ones
+                for old, new in sorted(RENUMBERED.items(), reverse=True):  # 0009 -> 0010 before 0008 -> 0009
+                    conn.execute("update ops.schema_migration set version = %s where version = %s", (new, old))
             done = {row[0]: row[1] for row in conn.execute("select version, checksum from ops.schema_migration")}
             for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
                 sql = path.read_text()

@@ -35,21 +35,37 @@ def dbt_executable() -> str:
 
 
 def run_dbt(args: list[str], wh: warehouse.Warehouse | None = None, marts_schema: str = BUILD_SCHEMA) -> None:
-    """Run `dbt ARGS`, streaming its progress; raise with the failing nodes on failure."""
+    """Run `dbt ARGS`, streaming its progress; raise with the failing nodes (from run_results.json) on failure."""
     wh = wh or warehouse.current()
     command = [dbt_executable(), *args]
+    results = config.home() / "dbt" / "target" / "run_results.json"
+    results.unlink(missing_ok=True)  # what is there after the run is this run's
     process = subprocess.Popen(
         command, env=dbt_env(wh, marts_schema), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    failures = []
+    tail: list[str] = []
     assert process.stdout is not None
     for line in process.stdout:
         print(line, end="", flush=True)
-        if any(word in line for word in (" ERROR ", " FAIL ", "Compilation Error", "Database Error", "Runtime Error")):
-            failures.append(line.strip())
+        tail = (tail + [line.strip()])[-5:]
     if process.wait() != 0:
-        detail = "; ".join(f for f in failures[:5]) or "see the dbt output above"
+        failures = failed_nodes(results)
+        detail = "; ".join(failures[:5]) if failures else " / ".join(t for t in tail if t) or "see the dbt output above"
         raise CstrackError(f"dbt {args[0]} failed: {detail}")
+
+
+def failed_nodes(results: Path) -> list[str]:
+    """`node: message` of every node that errored or failed, from a run_results.json (none if it is missing:
+    dbt stopped before running any node, e.g. on a parse error)."""
+    if not results.exists():
+        return []
+    failed = []
+    for result in json.loads(results.read_text(encoding="utf-8"))["results"]:
+        if result["status"] in ("error", "fail", "runtime error"):
+            node = result["unique_id"].split(".", 2)[-1]
+            message = " ".join((result.get("message") or result["status"]).split())
+            failed.append(f"{node}: {message[:300]}")
+    return failed
 
 
 def _artifact(name: str) -> dict:

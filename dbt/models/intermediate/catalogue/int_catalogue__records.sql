@@ -47,8 +47,7 @@ select
             then format('end year %s outside 1600..%s', r.end_year_given, r.max_year) end
     ), '') as date_rejected_reason,
     case
-        when r.geographic_extent_raw in
-            ('global', 'macro_regional', 'national', 'sub_national', 'regional', 'city', 'neighbourhood')
+        when r.geographic_extent_raw in (select extent from {{ ref('ppsr_geographic_extent') }})
             then r.geographic_extent_raw
     end as geographic_extent,
     r.lead_organisation,
