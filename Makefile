@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean lock
+.PHONY: install demo test test-fast lint bench clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PYTHON=...)")'
@@ -24,6 +24,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The tests that need no database, no dbt build, no browser and no Airflow run (pytest marker `fast`):
+# under 2 minutes, for the edit-test loop.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m fast
+
+# What CI checks besides the tests: lint and formatting (ruff, configured in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check plugins dags tests benchmarks
+	$(BIN)/ruff format --check plugins dags tests benchmarks
 
 # Every benchmark against its baseline in one run (benchmarks/README.md): about 50 minutes on the shared
 # 2-core machine, most of it building marts from 10^7 posts.

@@ -51,7 +51,8 @@ def child_load(path: str, workers: int | None) -> None:
     """In the subprocess: load one file and print timing and memory as JSON (the enrichment workers' peak
     too: they are this process's children, each with its own memory)."""
     from cstrack import warehouse
-    from cstrack.ingest.social import Enricher, load_social
+    from cstrack.ingest.social.enrichment import Enricher
+    from cstrack.ingest.social.load import load_social
 
     wh = warehouse.current()
     # imports, VADER's lexicon and langdetect's profiles (~90 MB, loaded on first use) before the baseline
@@ -117,7 +118,7 @@ def raw_posts_copy_seconds(url: str, source: Path, workdir: Path) -> tuple[float
 
 def raw_copy_seconds(url: str, load_id: int, workdir: Path) -> tuple[float, int]:
     """COPY the rows of one load, as COPY text, into an identical table; returns (seconds, rows)."""
-    from cstrack.ingest.social import COLUMNS
+    from cstrack.ingest.social.posts import COLUMNS
 
     cols = ", ".join(("_load_id", "_source", "_source_row") + COLUMNS)
     dump = workdir / "rows.copy"

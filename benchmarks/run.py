@@ -288,7 +288,7 @@ def count(wh, sql: str) -> int:
 def multiply_posts(wh, load_id: int, target: int) -> dict:
     """Copies of a real load's rows with new post ids (one ops.load_run per copy) up to `target` raw posts:
     rows shaped exactly like real loads, written by SQL because the loader would take hours for 10^7."""
-    from cstrack.ingest.social import COLUMNS
+    from cstrack.ingest.social.posts import COLUMNS
 
     base = count(wh, f"select count(*) from raw.social_post where _load_id = {int(load_id)}")
     have = count(wh, "select count(*) from raw.social_post")
@@ -388,7 +388,7 @@ def refresh_and_gx(sizes: dict, wh, workdir: Path) -> tuple[dict, dict]:
     posts, with the GX gates timed inside it; then 1% new posts and the incremental build. (The baseline
     runs on 1% fewer posts, which only makes the ratio more pessimistic.)"""
     from cstrack.ingest.catalogue import load_catalogue_inbox
-    from cstrack.ingest.social import load_social
+    from cstrack.ingest.social.load import load_social
     from cstrack.ingest.survey import load_survey_inbox
 
     say("refresh: the bundled catalogues and surveys, then a full refresh")
@@ -609,7 +609,7 @@ def dashboards_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
     copies in SQL up to the dashboard size, a full build, every card."""
     from cstrack.demo.generate.social import generate_social
     from cstrack.ingest.catalogue import load_catalogue_inbox
-    from cstrack.ingest.social import load_social
+    from cstrack.ingest.social.load import load_social
     from cstrack.ingest.survey import load_survey_inbox
 
     with scratch_database(workdir) as wh:
@@ -630,7 +630,7 @@ def dashboards_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
 def refresh_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
     """Only the refresh: the larger social size through the loader, then refresh_and_gx (full, 1% new, incremental)."""
     from cstrack.demo.generate.social import generate_social
-    from cstrack.ingest.social import load_social
+    from cstrack.ingest.social.load import load_social
 
     with scratch_database(workdir) as wh:
         posts = sizes["social_posts"][1]

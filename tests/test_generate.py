@@ -8,7 +8,7 @@ import json
 from cstrack.demo.generate import generate_inbox, social_split, survey_waves
 from cstrack.demo.generate.catalogue import GOV, NL
 from cstrack.ingest.catalogue import load_catalogue_inbox
-from cstrack.ingest.social import load_social_inbox
+from cstrack.ingest.social.load import load_social_inbox
 from cstrack.ingest.survey import load_survey_inbox
 
 SIZES = {"projects": 700, "posts": 900, "respondents": 80}

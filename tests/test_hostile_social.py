@@ -27,13 +27,17 @@ from hypothesis import strategies as st
 
 from cstrack import warehouse
 from cstrack.errors import CstrackError
-from cstrack.ingest import social
 from cstrack.ingest.catalogue import load_catalogue_inbox
 from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
+from cstrack.ingest.social.enrichment import Enricher
+from cstrack.ingest.social.json_stream import iter_json_values
+from cstrack.ingest.social.load import prepared_rows
+from cstrack.ingest.social.lynguo import LYNGUO_COLUMNS
+from cstrack.ingest.social.posts import COLUMNS, FIRST_POST_AT, FORMATS
 from cstrack.publish import marts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile" / "social"
-HEADER = ";".join(social.LYNGUO_COLUMNS)
+HEADER = ";".join(LYNGUO_COLUMNS)
 
 
 def run_cstrack(*args: str, env: dict) -> subprocess.CompletedProcess:
@@ -399,7 +403,7 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
     marts.build(server_db)
     ((published, earliest, latest),) = query(server_db, "select count(*), min(posted_at), max(posted_at) from marts.fct_social_post")
     assert published == 10 + 5 + 1  # every post that loaded, none that was quarantined
-    assert earliest >= social.FIRST_POST_AT and latest <= datetime.now(UTC) + timedelta(days=1)
+    assert earliest >= FIRST_POST_AT and latest <= datetime.now(UTC) + timedelta(days=1)
     assert query(server_db, "select count(*) from marts.fct_social_post where post_id like '17850070000000000%%'") == [(0,)]
 
     done = cstrack("report", check=True)
@@ -420,7 +424,7 @@ random_bytes = st.binary(max_size=300) | st.lists(pieces | st.binary(max_size=6)
 @pytest.fixture(scope="module")
 def enricher():
     os.environ.setdefault("CSTRACK_PSEUDONYM_KEY", "hostile-social")
-    return social.Enricher()
+    return Enricher()
 
 
 def storable(values: tuple) -> None:
@@ -438,7 +442,7 @@ def test_iter_json_values_never_raises_on_random_bytes(tmp_path, data):
     path = tmp_path / "random.json"
     path.write_bytes(data)
     nul: Counter = Counter()
-    for value, error in social.iter_json_values(path, nul):
+    for value, error in iter_json_values(path, nul):
         assert (value is None) or error is None
         if error is not None:
             assert isinstance(error, str) and error.strip()
@@ -446,7 +450,7 @@ def test_iter_json_values_never_raises_on_random_bytes(tmp_path, data):
 
 
 @PROPERTY
-@given(data=random_bytes, format=st.sampled_from(social.FORMATS))
+@given(data=random_bytes, format=st.sampled_from(FORMATS))
 def test_social_parsers_load_or_quarantine_random_bytes(tmp_path, enricher, data, format):
     """Every record parses, or is quarantined with a reason; only a MappingError (one line) may end a file;
     every loaded row is storable."""
@@ -454,13 +458,13 @@ def test_social_parsers_load_or_quarantine_random_bytes(tmp_path, enricher, data
     path.write_bytes((HEADER.encode() + b"\n" + data) if format == "lynguo" and data[:1] != b"F" else data)
     unmapped: Counter = Counter()
     try:
-        for number, values, reason, _field, _raw in social.prepared_rows(format, path, enricher, unmapped):
+        for number, values, reason, _field, _raw in prepared_rows(format, path, enricher, unmapped):
             assert isinstance(number, int)
             if values is None:
                 assert reason and reason.strip() and "\x00" not in reason
             else:
                 storable(values)
-                assert social.FIRST_POST_AT <= values[social.COLUMNS.index("posted_at")] <= datetime.now(UTC) + timedelta(days=1)
+                assert FIRST_POST_AT <= values[COLUMNS.index("posted_at")] <= datetime.now(UTC) + timedelta(days=1)
     except CstrackError as exc:  # the documented refusal: one line
         assert "\n" not in str(exc)
     for field_, value in unmapped:

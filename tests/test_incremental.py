@@ -10,7 +10,7 @@ import pytest
 
 from cstrack import warehouse
 from cstrack.ingest.catalogue import load_catalogue_inbox
-from cstrack.ingest.social import load_social
+from cstrack.ingest.social.load import load_social
 from cstrack.publish import marts
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "social" / "twitter_v2_citizen_science_2024.jsonl"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cstrack.errors import CstrackError
-from cstrack.ingest.social import load_social, load_social_inbox
+from cstrack.ingest.social.load import load_social, load_social_inbox
 from cstrack.privacy import pseudonymise
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"

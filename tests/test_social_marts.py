@@ -17,7 +17,7 @@ import pytest
 
 from cstrack import warehouse
 from cstrack.ingest.catalogue import load_catalogue_inbox
-from cstrack.ingest.social import load_social
+from cstrack.ingest.social.load import load_social
 from cstrack.transform import dbt
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from cstrack.ingest.catalogue import load_catalogue_inbox
-from cstrack.ingest.social import load_social
+from cstrack.ingest.social.load import load_social
 from cstrack.publish import marts
 
 sys.path.insert(0, str(Path(__file__).parent))  # helpers of a test module beside this one (never `import tests`)

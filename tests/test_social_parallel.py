@@ -8,7 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 from cstrack.demo.generate.social import generate_social
-from cstrack.ingest import social
+from cstrack.ingest.social import load
+from cstrack.ingest.social.enrichment import Enricher
+from cstrack.ingest.social.posts import COLUMNS, FORMATS
 
 BAD_TWEETS = [
     '{"data": [{"id": "9001", "author_id": "8", "text": "no created_at"}]}',  # quarantined by the parser
@@ -36,12 +38,12 @@ def posts_with_bad_records(format: str, folder: Path, posts: int) -> Path:
 def test_workers_give_the_sequential_rows_in_order(tmp_path, monkeypatch):
     monkeypatch.setenv("CSTRACK_PSEUDONYM_KEY", "k-parallel")
     # small batches: many of them, more than may wait at once
-    monkeypatch.setattr(social, "BATCH_POSTS", 37)
-    for format in social.FORMATS:
+    monkeypatch.setattr(load, "BATCH_POSTS", 37)
+    for format in FORMATS:
         path = posts_with_bad_records(format, tmp_path, 1200)
         unmapped_one, unmapped_two = Counter(), Counter()
-        one = list(social.prepared_rows(format, path, social.Enricher(), unmapped_one))
-        two = list(social.prepared_rows(format, path, social.Enricher(), unmapped_two, workers=2))
+        one = list(load.prepared_rows(format, path, Enricher(), unmapped_one))
+        two = list(load.prepared_rows(format, path, Enricher(), unmapped_two, workers=2))
         assert two == one, format
         assert unmapped_two == unmapped_one
         assert len(one) >= 1200 and sum(values is None for _, values, *_ in one) >= 2, format
@@ -49,15 +51,15 @@ def test_workers_give_the_sequential_rows_in_order(tmp_path, monkeypatch):
 
 def test_a_parallel_load_reconciles_and_writes_the_sequential_rows(server_db, query, tmp_path, monkeypatch):
     monkeypatch.setenv("CSTRACK_PSEUDONYM_KEY", "k-parallel")
-    monkeypatch.setattr(social, "BATCH_POSTS", 100)
+    monkeypatch.setattr(load, "BATCH_POSTS", 100)
     path = posts_with_bad_records("twitter_v2", tmp_path, 2000)
-    expected = list(social.prepared_rows("twitter_v2", path, social.Enricher()))
+    expected = list(load.prepared_rows("twitter_v2", path, Enricher()))
     good = [(number, values) for number, values, *_ in expected if values is not None]
     bad = [(number, reason) for number, values, reason, *_ in expected if values is None]
 
-    result = social.load_social("twitter_v2", path, server_db, workers=2)
+    result = load.load_social("twitter_v2", path, server_db, workers=2)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (len(expected), len(good), len(bad))
-    columns = ", ".join(social.COLUMNS)
+    columns = ", ".join(COLUMNS)
     rows = query(server_db, f"select _source_row, {columns} from raw.social_post order by _source_row")
     assert rows == [(number, *values) for number, values in good]
     assert query(server_db, "select source_row, reason from ops.quarantine order by source_row") == bad
@@ -69,12 +71,12 @@ def test_workers_by_default_only_for_large_files_on_idle_cores(monkeypatch):
 
     monkeypatch.setattr(pool.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(pool.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
-    size = social.PARALLEL_FROM_BYTES
-    assert pool.default_workers(size, size, social.WORKERS) == 2
-    assert pool.default_workers(size - 1, size, social.WORKERS) == 0  # a pool's start costs more than it saves
+    size = load.PARALLEL_FROM_BYTES
+    assert pool.default_workers(size, size, load.WORKERS) == 2
+    assert pool.default_workers(size - 1, size, load.WORKERS) == 0  # a pool's start costs more than it saves
     monkeypatch.setattr(pool.os, "getloadavg", lambda: (1.2, 2.0, 2.0))
-    assert pool.default_workers(size, size, social.WORKERS) == 0  # no core idle besides this process's
+    assert pool.default_workers(size, size, load.WORKERS) == 0  # no core idle besides this process's
     monkeypatch.setattr(pool.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert pool.default_workers(size, size, 1) == 0  # on one core a pool only adds its overhead
     monkeypatch.setattr(pool.os, "cpu_count", lambda: 1)
-    assert pool.default_workers(size, size, social.WORKERS) == 0
+    assert pool.default_workers(size, size, load.WORKERS) == 0

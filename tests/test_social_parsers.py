@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cstrack.ingest import social
+from cstrack.ingest.social import json_stream
+from cstrack.ingest.social.enrichment import Enricher
+from cstrack.ingest.social.load import format_of, parse
+from cstrack.ingest.social.posts import normalise_hashtag
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 
@@ -17,13 +20,13 @@ def enricher():
     import os
 
     os.environ.setdefault("CSTRACK_PSEUDONYM_KEY", "test-key")
-    return social.Enricher()
+    return Enricher()
 
 
 def parsed(format: str, path: Path) -> tuple[dict[str, dict], list[tuple]]:
     """Posts by post_id, and the quarantined (number, reason, field)."""
     posts, rejected = {}, []
-    for number, post, reason, field, _ in social.parse(format, path):
+    for number, post, reason, field, _ in parse(format, path):
         if post is None:
             rejected.append((number, reason, field))
         else:
@@ -42,29 +45,29 @@ def test_json_values_stream_arrays_lines_and_concatenated_documents(tmp_path):
     for name, (text, expected) in cases.items():
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
-        assert [value for value, error in social.iter_json_values(path)] == expected, name
+        assert [value for value, error in json_stream.iter_json_values(path)] == expected, name
 
 
 def test_json_values_cross_chunk_boundaries(tmp_path, monkeypatch):
     """Values and numbers split across the read-ahead are read whole (a tiny chunk forces every split)."""
-    monkeypatch.setattr(social, "CHUNK_CHARS", 7)
+    monkeypatch.setattr(json_stream, "CHUNK_CHARS", 7)
     values = [{"id": str(i), "text": "é" * i, "n": 10**i} for i in range(30)]
     path = tmp_path / "pages.json"
     path.write_text(json.dumps(values), encoding="utf-8")
-    assert [v for v, _ in social.iter_json_values(path)] == values
+    assert [v for v, _ in json_stream.iter_json_values(path)] == values
     path.write_text("\n".join(json.dumps(v) for v in values) + "\n12345678901234", encoding="utf-8")
-    assert [v for v, _ in social.iter_json_values(path)] == values + [12345678901234]
+    assert [v for v, _ in json_stream.iter_json_values(path)] == values + [12345678901234]
 
 
 def test_a_bad_json_line_costs_that_line_and_a_bad_array_element_stops_the_array(tmp_path):
     path = tmp_path / "lines.jsonl"
     path.write_text('{"a": 1}\n{"a": 2, oops}\n{"a": 3}\n', encoding="utf-8")
-    got = list(social.iter_json_values(path))
+    got = list(json_stream.iter_json_values(path))
     assert [v for v, e in got if e is None] == [{"a": 1}, {"a": 3}]
     assert [e for v, e in got if e] == ["not valid JSON at line 2, column 10: Expecting property name enclosed in double quotes"]
     path = tmp_path / "array.json"
     path.write_text('[{"a": 1}, {"a": 2} {"a": 3}]', encoding="utf-8")
-    got = list(social.iter_json_values(path))
+    got = list(json_stream.iter_json_values(path))
     assert got[0] == ({"a": 1}, None) and got[1] == ({"a": 2}, None)
     assert got[2][1].endswith("the rest of the file was not read") and len(got) == 3
 
@@ -131,14 +134,14 @@ def test_lynguo_invalid_bytes_are_quarantined_with_their_line_and_the_rest_loads
 def test_lynguo_header_without_required_columns_is_one_quarantined_row(tmp_path):
     path = tmp_path / "lynguo_wrong.csv"
     path.write_text("date,text\n2024-01-01,hello\n", encoding="utf-8")
-    (row,) = list(social.parse("lynguo", path))
+    (row,) = list(parse("lynguo", path))
     assert row[0] == 1 and row[1] is None
     assert row[2] == "line 1: the header lacks Fecha, Texto, Usuario; a Lynguo export has Fecha;Fuente;Texto;Enlace;Marca;Usuario;Opinion;Impacto"
 
 
 def test_enrichment_language_sentiment_sdgs_hashtags(enricher):
-    assert social.normalise_hashtag("＃CitizenScience") == "citizenscience"
-    assert social.normalise_hashtag("#ＳＤＧ１３") == "sdg13"  # full-width forms fold (NFKC)
+    assert normalise_hashtag("＃CitizenScience") == "citizenscience"
+    assert normalise_hashtag("#ＳＤＧ１３") == "sdg13"  # full-width forms fold (NFKC)
     assert enricher.language("en-GB", "") == ("en", False)
     assert enricher.language("und", "Hoy contamos aves en el parque con el proyecto de ciencia ciudadana") == ("es", True)
     assert enricher.language(None, "ok 👍") == (None, True)  # too short to tell
@@ -153,7 +156,7 @@ def test_enrichment_language_sentiment_sdgs_hashtags(enricher):
 
 
 def test_format_from_file_name():
-    assert social.format_of(Path("twitter_v2_2024-05.jsonl")) == "twitter_v2"
-    assert social.format_of(Path("Mastodon-export.json")) == "mastodon"
-    assert social.format_of(Path("lynguo.csv")) == "lynguo"
-    assert social.format_of(Path("facebook.csv")) is None
+    assert format_of(Path("twitter_v2_2024-05.jsonl")) == "twitter_v2"
+    assert format_of(Path("Mastodon-export.json")) == "mastodon"
+    assert format_of(Path("lynguo.csv")) == "lynguo"
+    assert format_of(Path("facebook.csv")) is None

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cstrack import warehouse
-from cstrack.ingest.social import LYNGUO_COLUMNS, load_social
+from cstrack.ingest.social.load import load_social
+from cstrack.ingest.social.lynguo import LYNGUO_COLUMNS
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

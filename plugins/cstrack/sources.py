@@ -95,7 +95,7 @@ SOURCES = (
         kind="social",
         dbt_source="social",
         raw_tables=("social_post",),
-        load_inbox="cstrack.ingest.social:load_social_inbox",
+        load_inbox="cstrack.ingest.social.load:load_social_inbox",
         dag_id="ingest_social",
         task_id="load_social",
         schedule="@daily",
@@ -103,7 +103,7 @@ SOURCES = (
         "twitter_v2*, mastodon*, lynguo*) into raw.social_post. A file already loaded is skipped, so the daily "
         "run costs nothing when nothing changed; a new export of known posts adds newer observations.",
         inbox_folder="social",
-        load_file="cstrack.ingest.social:load_social_file",
+        load_file="cstrack.ingest.social.load:load_social_file",
     ),
 )
 

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError, MappingError
 from cstrack.ingest import pool, readers
-from cstrack.ingest.loading import LoadResult, load_inbox_folder, record_load
+from cstrack.ingest.loading import Load, LoadResult, RawTable, load_inbox_folder
 from cstrack.ingest.parsing import PARSERS, is_placeholder, normalise_key
 from cstrack.ingest.text import without_nul
 
@@ -575,8 +575,8 @@ class RowMapper:
 
 
 def _mapped_rows(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple]:
-    """record_load's rows of read records (number, row or None, reason): (number, values or None, reason,
-    field, raw value). Nothing is kept per row: duplicate ids are left to the database (record_load's
+    """Load.run's rows of read records (number, row or None, reason): (number, values or None, reason,
+    field, raw value). Nothing is kept per row: duplicate ids are left to the database (RawTable's
     duplicate_key). A row the reader quarantines (field count, oversized cell, malformed quote) keeps no raw
     value: it may hold personal data."""
     source, dumps, id_column = mapping.source, json.dumps, mapping.id_column
@@ -591,7 +591,7 @@ def _mapped_rows(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple
         elif not record.get("title"):
             yield number, None, "title is empty", "title", None
         else:
-            # JSON encoded here, sent as it is by the binary COPY (see record_load)
+            # JSON encoded here, sent as it is by the binary COPY (see loading.RawTable)
             try:
                 source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
                 values = (source, str(record_id).strip(), dumps(record).encode(),
@@ -613,6 +613,13 @@ def _count_nul_cells(reader: Reader, unmapped: Counter) -> None:
     for column, n in reader.nul_cells.items():
         unmapped[(column, readers.NUL_REMOVED)] += n
 
+
+RECORDS_TABLE = RawTable(
+    "raw.catalogue_record",
+    ("source_system", "source_record_id", "record", "pii", "source_data"),
+    column_types=("text", "text", "jsonb", "jsonb", "json"),  # binary COPY
+    duplicate_key="source_record_id",
+)
 
 # Mapping is most of a load's CPU time and rows are independent: the rows of a large CSV export are mapped
 # by worker processes while this process reads the file and COPYs. Below this size a pool costs more than it saves.
@@ -670,22 +677,8 @@ def load_catalogue(
         mapper = RowMapper(mapping)
         unmapped = mapper.unmapped
         rows = _read_and_mapped_rows(mapping, reader, mapper)
-    return record_load(
-        kind="catalogue",
-        source_system=mapping.source,
-        path=data_path,
-        definition_hash=mapping.sha256,
-        table="raw.catalogue_record",
-        columns=("source_system", "source_record_id", "record", "pii", "source_data"),
-        rows=rows,
-        to_values=lambda values: values,
-        column_types=("text", "text", "jsonb", "jsonb", "json"),  # binary COPY
-        duplicate_key="source_record_id",
-        unmapped=unmapped,
-        snapshot=True,
-        wh=wh,
-        progress=progress,
-    )
+    load = Load("catalogue", mapping.source, mapping.sha256, path=data_path, snapshot=True)
+    return load.run(RECORDS_TABLE, rows, unmapped=unmapped, wh=wh, progress=progress)
 
 
 DATA_SUFFIXES = {".csv", ".json", ".jsonl", ".xlsx"}

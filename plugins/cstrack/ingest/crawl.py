@@ -4,12 +4,13 @@ projects extracted from the stored pages into `raw.catalogue_record` (kind "craw
 Two steps, so a parser can change without re-crawling:
 1. crawl: fetch a platform's pages politely (crawl_fetch.Fetcher) and store every fetch;
 2. extract: read the pages of the platform's latest crawl from the warehouse and load their projects
-   as one snapshot (one ops.load_run) through `record_load`; unchanged pages read by an unchanged
+   as one snapshot (one ops.load_run) through `loading.Load`; unchanged pages read by an unchanged
    parser are a no-op. A project count below half of the previous crawl's is flagged in ops.crawl_run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -26,8 +27,9 @@ import soupsieve
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError
 from cstrack.ingest import crawl_extract as extract
+from cstrack.ingest.catalogue import RECORDS_TABLE
 from cstrack.ingest.crawl_fetch import CrawlSettings, Fetch, Fetcher, Previous
-from cstrack.ingest.loading import LoadResult, print_progress, record_load
+from cstrack.ingest.loading import Load, LoadResult, print_progress
 from cstrack.ingest.parsing import parse_country, parse_language
 from cstrack.ingest.text import snippet
 
@@ -510,15 +512,19 @@ def extract_platform(
                     values = (project.record_id, project.record, project.pii, project.source_data)
                     yield position, values, None, None, None, url
 
-    result = record_load(
-        kind="crawl",
-        source_system=platform.id,
+    load = Load(
+        "crawl",
+        platform.id,
+        platform.definition_hash(),
         content_hash=hashlib.sha256(snapshot.encode()).hexdigest(),
         source_file=f"{base_url} (crawl {crawl_id})",
-        definition_hash=platform.definition_hash(),
-        table="raw.catalogue_record",
-        columns=("source_system", "source_record_id", "record", "pii", "source_data"),
-        rows=rows(),
+        snapshot=True,
+    )
+    # text COPY (values from to_values); ids repeated within a crawl are quarantined above, with their page
+    records = dataclasses.replace(RECORDS_TABLE, column_types=None, duplicate_key=None)
+    result = load.run(
+        records,
+        rows(),
         to_values=lambda v: (
             platform.id,
             v[0],
@@ -527,7 +533,6 @@ def extract_platform(
             json.dumps(v[3], default=str),
         ),
         unmapped=canon.unmapped,
-        snapshot=True,
         wh=wh,
         progress=progress,
     )

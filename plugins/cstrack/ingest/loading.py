@@ -54,113 +54,166 @@ def print_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def record_load(
-    *,
-    kind: str,
-    source_system: str,
-    path: Path | None = None,
-    content_hash: str | None = None,
-    source_file: str | None = None,
-    definition_hash: str,
-    table: str,
-    columns: tuple[str, ...],
-    rows: Iterable[tuple],
-    to_values: Callable[[tuple], tuple],
-    unmapped: Counter | None = None,
-    snapshot: bool = False,
-    wh: warehouse.Warehouse | None = None,
-    progress: Callable[[str], None] | None = print_progress,
-    after_copy: Callable[..., None] | None = None,
-    column_types: tuple[str, ...] | None = None,
-    duplicate_key: str | None = None,
-) -> LoadResult:
-    """Stream `rows` into `table`.
+@dataclass(frozen=True)
+class RawTable:
+    """Where a load's rows go. `column_types` (the PostgreSQL types of `columns`), when given, makes the COPY
+    binary: about twice as fast for wide rows, but every value must then be of its column's type; a json or
+    jsonb value may then also be bytes, JSON the caller encoded already (json.dumps(...).encode()), sent as it
+    is. `duplicate_key` (a column), when given, keeps the first row of each key by `_source_row` and moves the
+    later ones to ops.quarantine, in the database and in the load's transaction (the loader keeps no per-row
+    state); the table's unique constraint on the key must be deferrable."""
 
-    `rows` yields (row_number, values, reason, field, raw_value): values for a good row, or None and the
-    reason for a row to quarantine. Provenance columns (_load_id, _source, _source_row) are added here.
-    Content not in one file (a crawl's stored pages) passes `content_hash` and a `source_file` label instead
-    of `path`; its rows may yield a sixth element, their own `_source` (e.g. the page URL).
-    `after_copy(conn, load_id)`, when given, writes companion tables in the same transaction.
-    `column_types` (the PostgreSQL types of `columns`), when given, makes the COPY binary: about twice as
-    fast for wide rows, but every value must then be of its column's type. A json or jsonb value may then
-    also be given as bytes: JSON the caller has encoded already (json.dumps(...).encode()), sent as it is.
-    `duplicate_key` (a column of `columns`), when given, keeps the first row of each key by `_source_row`
-    and moves the later ones to ops.quarantine (field 'id', "duplicate id 'x' (first at row n)"), all in the
-    database and in this transaction, so the loader keeps no per-row state; the table's unique constraint
-    on the key must be deferrable (it is deferred for this transaction).
-    """
-    content_hash = content_hash or file_sha256(path)
-    source_file = source_file or str(path)
-    wh = wh or warehouse.current()
-    with warehouse.connect(wh) as conn:
+    name: str
+    columns: tuple[str, ...]
+    column_types: tuple[str, ...] | None = None
+    duplicate_key: str | None = None
+
+
+@dataclass
+class Load:
+    """One load of one source's content into raw, in one transaction, step by step: skip content already
+    loaded by the same definition; open its ops.load_run; COPY the rows; quarantine duplicates; write the
+    companion tables, the quarantine and the unmapped values; take the next commit_seq and commit.
+
+    Content not in one file (a crawl's stored pages) gives `content_hash` and a `source_file` label instead of
+    `path`. A `snapshot` source replaces its previous load: any new content loads, not only unseen content."""
+
+    kind: str
+    source_system: str
+    definition_hash: str
+    path: Path | None = None
+    content_hash: str | None = None
+    source_file: str | None = None
+    snapshot: bool = False
+
+    def __post_init__(self) -> None:
+        self.content_hash = self.content_hash or file_sha256(self.path)
+        self.source_file = self.source_file or str(self.path)
+
+    def run(
+        self,
+        into: RawTable,
+        rows: Iterable[tuple],
+        *,
+        to_values: Callable[[tuple], tuple] | None = None,
+        unmapped: Counter | None = None,
+        after_copy: Callable[..., None] | None = None,
+        wh: warehouse.Warehouse | None = None,
+        progress: Callable[[str], None] | None = print_progress,
+    ) -> LoadResult:
+        """Stream `rows` into `into`.
+
+        `rows` yields (row_number, values, reason, field, raw_value): values for a good row (`to_values` turns
+        them into the table's columns), or None and the reason for a row to quarantine; a sixth element, when
+        there, is the row's own `_source` (e.g. the page URL). Provenance columns (_load_id, _source,
+        _source_row) are added here. `after_copy(conn, load_id)` writes companion tables in the same transaction.
+        """
+        wh = wh or warehouse.current()
+        with warehouse.connect(wh) as conn:
+            try:
+                with conn.transaction():
+                    # one loader per source at a time; the second waits, then sees the first's load_run
+                    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{self.kind}:{self.source_system}",))
+                    previous = self._already_loaded(conn)
+                    if previous is not None:
+                        return previous
+                    load_id = self._open(conn)
+                    read, loaded, rejected = self._copy(conn, load_id, into, rows, to_values, progress)
+                    duplicates = _quarantine_duplicates(conn, into.name, into.duplicate_key, load_id) if into.duplicate_key else 0
+                    if after_copy is not None:
+                        after_copy(conn, load_id)
+                    self._write_quarantine(conn, rejected)
+                    self._write_unmapped(conn, load_id, unmapped)
+                    return self._commit(conn, load_id, read, loaded - duplicates, len(rejected) + duplicates)
+            except Exception as exc:
+                self._record_failure(wh, exc)
+                raise
+
+    def _result(self, load_id: int, read: int, loaded: int, quarantined: int, skipped: bool = False) -> LoadResult:
+        return LoadResult(load_id, self.kind, self.source_system, self.source_file, read, loaded, quarantined, skipped)
+
+    def _already_loaded(self, conn) -> LoadResult | None:
+        done = conn.execute(
+            "select load_id, rows_read, rows_loaded, rows_quarantined, content_hash, mapping_hash"
+            " from ops.load_run where source_kind = %s and source_system = %s and status = 'succeeded'"
+            " and (%s or (content_hash = %s and mapping_hash = %s)) order by load_id desc limit 1",
+            (self.kind, self.source_system, self.snapshot, self.content_hash, self.definition_hash),
+        ).fetchone()
+        if done and done[4:] == (self.content_hash, self.definition_hash):
+            return self._result(*done[:4], skipped=True)
+        return None
+
+    def _open(self, conn) -> int:
+        return conn.execute(
+            "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash, status)"
+            " values (%s, %s, %s, %s, %s, 'running') returning load_id",
+            (self.kind, self.source_system, self.source_file, self.content_hash, self.definition_hash),
+        ).fetchone()[0]
+
+    def _copy(self, conn, load_id: int, into: RawTable, rows, to_values, progress) -> tuple[int, int, list[tuple]]:
+        """COPY the good rows; (rows read, rows copied, the rows to quarantine)."""
+        read = loaded = 0
+        rejected: list[tuple] = []
+        if into.duplicate_key:
+            conn.execute("set constraints all deferred")
+        cols = ", ".join(("_load_id", "_source", "_source_row") + into.columns)
+        cursor = conn.cursor()
+        if into.column_types:
+            _register_json_dumpers(cursor)
+        binary = " (format binary)" if into.column_types else ""
+        with cursor.copy(f"copy {into.name} ({cols}) from stdin{binary}") as copy:
+            if into.column_types:
+                copy.set_types(("bigint", "text", "integer") + tuple(into.column_types))
+            for number, values, reason, field, raw_value, *row_source in rows:
+                read += 1
+                source = row_source[0] if row_source else self.source_file
+                if values is None:
+                    rejected.append((load_id, source, number, field, reason, raw_value))
+                else:
+                    copy.write_row((load_id, source, number) + (to_values(values) if to_values else values))
+                    loaded += 1
+                if progress and read % PROGRESS_EVERY == 0:
+                    progress(f"  {self.source_system}: {read} rows read, {len(rejected)} quarantined")
+        return read, loaded, rejected
+
+    @staticmethod
+    def _write_quarantine(conn, rejected: list[tuple]) -> None:
+        if rejected:
+            with conn.cursor().copy(
+                "copy ops.quarantine (load_id, source_file, source_row, field, reason, raw_value) from stdin"
+            ) as copy:
+                for row in rejected:
+                    copy.write_row(row)
+
+    def _write_unmapped(self, conn, load_id: int, unmapped: Counter | None) -> None:
+        if unmapped:
+            with conn.cursor().copy("copy ops.unmapped_values (load_id, source_system, field, value, n) from stdin") as copy:
+                for (field, value), n in unmapped.items():
+                    copy.write_row((load_id, self.source_system, field, value, n))
+
+    def _commit(self, conn, load_id: int, read: int, loaded: int, quarantined: int) -> LoadResult:
+        # commit order: the lock is held until this transaction commits (see migration 0006)
+        conn.execute("select pg_advisory_xact_lock(%s)", (COMMIT_ORDER_LOCK,))
+        conn.execute(
+            "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
+            " rows_quarantined = %s, finished_at = clock_timestamp(),"
+            " commit_seq = nextval('ops.load_commit_seq') where load_id = %s",
+            (read, loaded, quarantined, load_id),
+        )
+        return self._result(load_id, read, loaded, quarantined)
+
+    def _record_failure(self, wh, exc: Exception) -> None:
+        """A failed load in its own transaction (the load's own rolled back)."""
         try:
-            with conn.transaction():
-                # one loader per source at a time; the second waits, then sees the first's load_run
-                conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{kind}:{source_system}",))
-                done = conn.execute(
-                    "select load_id, rows_read, rows_loaded, rows_quarantined, content_hash, mapping_hash"
-                    " from ops.load_run where source_kind = %s and source_system = %s and status = 'succeeded'"
-                    " and (%s or (content_hash = %s and mapping_hash = %s)) order by load_id desc limit 1",
-                    (kind, source_system, snapshot, content_hash, definition_hash),
-                ).fetchone()
-                if done and done[4:] == (content_hash, definition_hash):
-                    return LoadResult(done[0], kind, source_system, source_file, done[1], done[2], done[3], skipped=True)
-                load_id = conn.execute(
-                    "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash, status)"
-                    " values (%s, %s, %s, %s, %s, 'running') returning load_id",
-                    (kind, source_system, source_file, content_hash, definition_hash),
-                ).fetchone()[0]
-                read = loaded = duplicates = 0
-                rejected = []
-                if duplicate_key:
-                    conn.execute("set constraints all deferred")
-                cols = ", ".join(("_load_id", "_source", "_source_row") + columns)
-                binary = " (format binary)" if column_types else ""
-                cursor = conn.cursor()
-                if column_types:
-                    _register_json_dumpers(cursor)
-                with cursor.copy(f"copy {table} ({cols}) from stdin{binary}") as copy:
-                    if column_types:
-                        copy.set_types(("bigint", "text", "integer") + tuple(column_types))
-                    for number, values, reason, field, raw_value, *row_source in rows:
-                        read += 1
-                        source = row_source[0] if row_source else source_file
-                        if values is None:
-                            rejected.append((load_id, source, number, field, reason, raw_value))
-                        else:
-                            copy.write_row((load_id, source, number) + to_values(values))
-                            loaded += 1
-                        if progress and read % PROGRESS_EVERY == 0:
-                            progress(f"  {source_system}: {read} rows read, {len(rejected)} quarantined")
-                if duplicate_key:
-                    duplicates = _quarantine_duplicates(conn, table, duplicate_key, load_id)
-                    loaded -= duplicates
-                if after_copy is not None:
-                    after_copy(conn, load_id)
-                if rejected:
-                    with conn.cursor().copy(
-                        "copy ops.quarantine (load_id, source_file, source_row, field, reason, raw_value) from stdin"
-                    ) as copy:
-                        for row in rejected:
-                            copy.write_row(row)
-                if unmapped:
-                    with conn.cursor().copy(
-                        "copy ops.unmapped_values (load_id, source_system, field, value, n) from stdin"
-                    ) as copy:
-                        for (field, value), n in unmapped.items():
-                            copy.write_row((load_id, source_system, field, value, n))
-                # commit order: the lock is held until this transaction commits (see migration 0006)
-                conn.execute("select pg_advisory_xact_lock(%s)", (COMMIT_ORDER_LOCK,))
+            with warehouse.connect(wh) as conn:
                 conn.execute(
-                    "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
-                    " rows_quarantined = %s, finished_at = clock_timestamp(),"
-                    " commit_seq = nextval('ops.load_commit_seq') where load_id = %s",
-                    (read, loaded, len(rejected) + duplicates, load_id),
-                )
-                return LoadResult(load_id, kind, source_system, source_file, read, loaded, len(rejected) + duplicates)
-        except Exception as exc:
-            _record_failure(wh, kind, source_system, source_file, content_hash, definition_hash, exc)
-            raise
+                    "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash,"
+                    " status, message, finished_at) values (%s, %s, %s, %s, %s, 'failed', %s, now())",
+                    (self.kind, self.source_system, self.source_file, self.content_hash, self.definition_hash,
+                     str(exc)[:2000]),
+                )  # fmt: skip
+        except Exception:  # noqa: BLE001 -- the original error matters more than the bookkeeping
+            pass
 
 
 class _JsonBinaryDumper(Dumper):
@@ -220,18 +273,6 @@ def _quarantine_duplicates(conn, table: str, key: str, load_id: int) -> int:
         {"load": load_id},
     )
     return cursor.rowcount
-
-
-def _record_failure(wh, kind, source_system, source_file, content_hash, definition_hash, exc) -> None:
-    try:
-        with warehouse.connect(wh) as conn:
-            conn.execute(
-                "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash,"
-                " status, message, finished_at) values (%s, %s, %s, %s, %s, 'failed', %s, now())",
-                (kind, source_system, source_file, content_hash, definition_hash, str(exc)[:2000]),
-            )
-    except Exception:  # the original error matters more than the bookkeeping
-        pass
 
 
 def definition_for(data_file: Path, definitions_dir: Path) -> Path | None:

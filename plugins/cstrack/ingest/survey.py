@@ -18,7 +18,7 @@ unterminated quote, a byte not of the encoding, a workbook that is not one or a 
 one-line error naming the row (or sheet); NUL bytes are removed and counted in ops.unmapped_values;
 a column the codebook reads that appears twice in the header is refused.
 
-What a load writes (one transaction, through `record_load`):
+What a load writes (one transaction, through `loading.Load`):
 - `raw.survey_answer`: one row per answer cell (respondent x item) of a consenting respondent, the
   value as answered (null when not answered). The answer cell is the unit of reconciliation:
   rows read = cells of the file (data rows x items) = loaded + quarantined. A cell that is out of
@@ -53,7 +53,7 @@ from typing import Any
 
 from cstrack import config, specs, warehouse
 from cstrack.errors import MappingError
-from cstrack.ingest.loading import LoadResult, load_inbox_folder, record_load
+from cstrack.ingest.loading import Load, LoadResult, RawTable, load_inbox_folder
 from cstrack.ingest.parsing import PARSERS, collapse_whitespace, is_placeholder, normalise_key
 from cstrack.ingest.readers import NUL_REMOVED, CsvFile, xlsx_rows
 from cstrack.privacy import pseudonymise
@@ -704,20 +704,9 @@ def load_survey(codebook_path: str | Path, data_path: str | Path, wh=None, progr
             for row in free_texts:
                 copy.write_row((load_id, source) + row)
 
-    return record_load(
-        kind="survey",
-        source_system=cb.name,
-        path=data_path,
-        definition_hash=cb.sha256,
-        table="raw.survey_answer",
-        columns=("codebook", "survey", "wave", "respondent_key", "item", "value"),
-        rows=cells(),
-        to_values=lambda values: values,
-        unmapped=row_reader.unmapped,
-        wh=wh,
-        progress=progress,
-        after_copy=write_companions,
-    )
+    answers = RawTable("raw.survey_answer", ("codebook", "survey", "wave", "respondent_key", "item", "value"))
+    load = Load("survey", cb.name, cb.sha256, path=data_path)
+    return load.run(answers, cells(), unmapped=row_reader.unmapped, after_copy=write_companions, wh=wh, progress=progress)
 
 
 def load_survey_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:
