@@ -52,7 +52,10 @@ def copy_baseline(conninfo: str, path: Path) -> float:
     with psycopg.connect(conninfo) as conn:
         conn.execute(f"create table bench_copy ({columns})")
         started = time.perf_counter()
-        with conn.cursor().copy("copy bench_copy from stdin with (format csv, header true)") as copy, path.open("rb") as data:
+        with (
+            conn.cursor().copy("copy bench_copy from stdin with (format csv, header true)") as copy,
+            path.open("rb") as data,
+        ):
             while block := data.read(1 << 20):
                 copy.write(block)
         conn.commit()
@@ -65,7 +68,9 @@ def copy_same_rows(conninfo: str, load_id: int) -> float:
     with psycopg.connect(conninfo) as conn:
         conn.execute("create table bench_twin (like raw.catalogue_record including all)")
         buffer = bytearray()
-        with conn.cursor().copy(f"copy (select * from raw.catalogue_record where _load_id = {int(load_id)}) to stdout") as out:
+        with conn.cursor().copy(
+            f"copy (select * from raw.catalogue_record where _load_id = {int(load_id)}) to stdout"
+        ) as out:
             for block in out:
                 buffer += block
         started = time.perf_counter()
@@ -78,7 +83,9 @@ def copy_same_rows(conninfo: str, load_id: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, help="mapping processes of load_catalogue (default: its own choice by file size)")
+    parser.add_argument(
+        "--workers", type=int, help="mapping processes of load_catalogue (default: its own choice by file size)"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT / "benchmarks" / "results" / "catalogue.json")
     args = parser.parse_args()
 

@@ -104,9 +104,13 @@ def raw_posts_copy_seconds(url: str, source: Path, workdir: Path) -> tuple[float
         conn.execute("create table raw.social_post_json_bench (post jsonb not null)")
         started = time.perf_counter()
         # csv with control characters as quote and delimiter: each line is taken verbatim
-        with conn.transaction(), lines.open("rb") as data, conn.cursor().copy(
-            "copy raw.social_post_json_bench (post) from stdin (format csv, quote e'\\x01', delimiter e'\\x02')"
-        ) as copy:
+        with (
+            conn.transaction(),
+            lines.open("rb") as data,
+            conn.cursor().copy(
+                "copy raw.social_post_json_bench (post) from stdin (format csv, quote e'\\x01', delimiter e'\\x02')"
+            ) as copy,
+        ):
             while block := data.read(1 << 20):
                 copy.write(block)
         seconds = time.perf_counter() - started
@@ -123,9 +127,12 @@ def raw_copy_seconds(url: str, load_id: int, workdir: Path) -> tuple[float, int]
     cols = ", ".join(("_load_id", "_source", "_source_row") + COLUMNS)
     dump = workdir / "rows.copy"
     with psycopg.connect(url, autocommit=True) as conn:
-        with dump.open("wb") as out, conn.cursor().copy(
-            f"copy (select {cols} from raw.social_post where _load_id = {int(load_id)}) to stdout"
-        ) as copy:
+        with (
+            dump.open("wb") as out,
+            conn.cursor().copy(
+                f"copy (select {cols} from raw.social_post where _load_id = {int(load_id)}) to stdout"
+            ) as copy,
+        ):
             for block in copy:
                 out.write(block)
         conn.execute("drop table if exists raw.social_post_copy_bench")
@@ -134,9 +141,11 @@ def raw_copy_seconds(url: str, load_id: int, workdir: Path) -> tuple[float, int]
             "alter table raw.social_post_copy_bench add foreign key (_load_id) references ops.load_run"
         )  # the loader's table checks it too
         started = time.perf_counter()
-        with conn.transaction(), dump.open("rb") as source, conn.cursor().copy(
-            f"copy raw.social_post_copy_bench ({cols}) from stdin"
-        ) as copy:
+        with (
+            conn.transaction(),
+            dump.open("rb") as source,
+            conn.cursor().copy(f"copy raw.social_post_copy_bench ({cols}) from stdin") as copy,
+        ):
             while block := source.read(1 << 20):
                 copy.write(block)
         seconds = time.perf_counter() - started
@@ -148,9 +157,13 @@ def raw_copy_seconds(url: str, load_id: int, workdir: Path) -> tuple[float, int]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="social loader benchmark (see the module docstring)")
     parser.add_argument("--posts", type=int, default=1_000_000, help="posts to load (default 10^6)")
-    parser.add_argument("--memory-at", default="100000,1000000", help="sizes at which to measure peak memory (<= --posts)")
+    parser.add_argument(
+        "--memory-at", default="100000,1000000", help="sizes at which to measure peak memory (<= --posts)"
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workers", type=int, help="enrichment processes of load_social (default: its own choice by file size)")
+    parser.add_argument(
+        "--workers", type=int, help="enrichment processes of load_social (default: its own choice by file size)"
+    )
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_load:
@@ -182,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
                                  "baseline_rss_mb": round(load["baseline_rss_kb"] / 1024, 1),
                                  "loader_growth_mb": round((load["peak_rss_kb"] - load["baseline_rss_kb"]) / 1024, 1),
                                  "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)}  # fmt: skip
-            print(f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s ({load['cpu_seconds']:.1f} s CPU), peak RSS {memory[str(size)]}", flush=True)
+            print(
+                f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s ({load['cpu_seconds']:.1f} s CPU), peak RSS {memory[str(size)]}",
+                flush=True,
+            )
             if size == args.posts:
                 posts_seconds, posts_rows = raw_posts_copy_seconds(url, path, workdir)
                 print(f"raw COPY of the same {posts_rows} posts as JSON: {posts_seconds:.1f} s", flush=True)
@@ -207,7 +223,11 @@ def main(argv: list[str] | None = None) -> int:
                 }
             path.unlink()
         report["peak_memory"] = memory
-        report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+        report["machine"] = {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        }
         report["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         out = ROOT / "benchmarks" / "results" / f"bench_social_{args.posts}.json"
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -23,22 +23,35 @@ VOLATILE_NAMES = ("load_id", "commit_seq", "duration", "run_id", "seconds", "_at
 def fingerprint(wh: warehouse.Warehouse, schema: str = "marts") -> dict[str, dict]:
     out: dict[str, dict] = {}
     with warehouse.connect(wh) as conn:
-        tables = [r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = %s order by 1", (schema,))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = %s"
+                " and table_type = 'BASE TABLE' order by 1",
+                (schema,),
+            )
+        ]
         for table in tables:
             columns = [
-                name for name, dtype in conn.execute(
+                name
+                for name, dtype in conn.execute(
                     "select column_name, data_type from information_schema.columns"
-                    " where table_schema = %s and table_name = %s order by ordinal_position", (schema, table))
+                    " where table_schema = %s and table_name = %s order by ordinal_position",
+                    (schema, table),
+                )
                 if dtype not in VOLATILE_TYPES and not any(v in name for v in VOLATILE_NAMES)
             ]
-            rows = conn.execute(sql.SQL("select count(*) from {}.{}").format(
-                sql.Identifier(schema), sql.Identifier(table))).fetchone()[0]
-            row_text = sql.SQL("regexp_replace(concat_ws('|', {}), '127\\.0\\.0\\.1:[0-9]+', '127.0.0.1:PORT', 'g')").format(
-                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns))
-            digest = conn.execute(sql.SQL("select md5(coalesce(string_agg(r, E'\\n' order by r), '')) from"
-                                          " (select {} as r from {}.{}) t").format(
-                row_text, sql.Identifier(schema), sql.Identifier(table))).fetchone()[0]
+            rows = conn.execute(
+                sql.SQL("select count(*) from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            ).fetchone()[0]
+            row_text = sql.SQL(
+                "regexp_replace(concat_ws('|', {}), '127\\.0\\.0\\.1:[0-9]+', '127.0.0.1:PORT', 'g')"
+            ).format(sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns))
+            digest = conn.execute(
+                sql.SQL(
+                    "select md5(coalesce(string_agg(r, E'\\n' order by r), '')) from (select {} as r from {}.{}) t"
+                ).format(row_text, sql.Identifier(schema), sql.Identifier(table))
+            ).fetchone()[0]
             out[table] = {"rows": rows, "md5": digest, "columns": len(columns)}
     return out
 

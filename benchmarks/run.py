@@ -162,8 +162,11 @@ def catalogue_load(rows: int, workdir: Path, baselines: bool = False) -> dict:
         bench_catalogue.write_input(data, rows)
         load = run_child_catalogue(data)
         assert load["rows_read"] == rows, load
-        out = {"rows": rows, "loader_seconds": round(load["seconds"], 2),
-               "memory": {**memory(load), "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)}}
+        out = {
+            "rows": rows,
+            "loader_seconds": round(load["seconds"], 2),
+            "memory": {**memory(load), "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)},
+        }
         if baselines:
             copy_seconds = bench_catalogue.copy_baseline(wh.conninfo, data)
             twin_seconds = bench_catalogue.copy_same_rows(wh.conninfo, load["load_id"])
@@ -659,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for development")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where bench.json and bench.md go")
     parser.add_argument(
-        "--only", choices=["dashboards", "refresh"],
+        "--only",
+        choices=["dashboards", "refresh"],
         help="one part only (the dashboards, or the full and incremental refresh): replaces it in the existing bench.json and bench.md",
     )
     parser.add_argument("--child-catalogue", help=argparse.SUPPRESS)

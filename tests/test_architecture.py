@@ -90,7 +90,7 @@ def test_no_import_cycle():
         seen[node] = 1
         for nxt in sorted(graph[node]):
             if seen.get(nxt) == 1:
-                pytest.fail("import cycle: " + " -> ".join(stack[stack.index(nxt):] + [node, nxt]))
+                pytest.fail("import cycle: " + " -> ".join(stack[stack.index(nxt) :] + [node, nxt]))
             if nxt not in seen:
                 visit(nxt, stack + [node])
         seen[node] = 2

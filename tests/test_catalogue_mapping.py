@@ -29,7 +29,10 @@ def rows_of(mapping_path: Path, data_path: Path):
 
 
 def test_rules_map_split_parse_pii_and_placeholders(tmp_path):
-    mapping = write(tmp_path, "demo.yml", """\
+    mapping = write(
+        tmp_path,
+        "demo.yml",
+        """\
         source: demo
         format: csv
         id: UID
@@ -42,13 +45,18 @@ def test_rules_map_split_parse_pii_and_placeholders(tmp_path):
           sdgs: {columns_matching: "^SDG (\\\\d+)$", values: {"2": direct, "1": indirect, "0": null}}
           contact: {column: email, pii: true}
           language: {value: nl}
-        """)
-    data = write(tmp_path, "demo.csv", """\
+        """,
+    )
+    data = write(
+        tmp_path,
+        "demo.csv",
+        """\
         UID,name,status,start,country,main,extra,SDG 3,SDG 13,email
         a1,Birds,  ONGOING ,2019,"The Netherlands, Belgium",Ecology;Birds,n/a,2,1,x@example.org
         a2,Bees,hiatus,2021-02-03,Netherlands (the),-,,0,,
         a3,Clouds,ended,not a date,Atlantis,,,,,
-        """)
+        """,
+    )
     (rec1, pii1), (rec2, _), (rec3, _) = rows_of(mapping, data)[0]
     assert rec1["status"] == "active"  # case and surrounding whitespace do not matter
     assert rec1["start_date"] == "2019"
@@ -112,23 +120,28 @@ def test_load_is_idempotent_and_reconciles(server_db, query, tmp_path):
     assert again.skipped and again.load_id == first.load_id
     assert query(server_db, "select count(*) from raw.catalogue_record")[0][0] == 231
     # a changed export loads again; rows without a title go to quarantine with their row number
-    changed = write(tmp_path, "awesome_cs_nl.csv", data.read_text(encoding="utf-8").replace(
-        "Ja -  ik wil!", "", 1))
+    changed = write(tmp_path, "awesome_cs_nl.csv", data.read_text(encoding="utf-8").replace("Ja -  ik wil!", "", 1))
     third = load_catalogue(mapping, changed, server_db)
     assert (third.rows_read, third.rows_loaded, third.rows_quarantined) == (231, 230, 1)
     assert query(server_db, "select source_row, reason from ops.quarantine") == [(2, "title is empty")]
-    runs = query(server_db, "select rows_read, rows_loaded + rows_quarantined from ops.load_run where status = 'succeeded'")
+    runs = query(
+        server_db, "select rows_read, rows_loaded + rows_quarantined from ops.load_run where status = 'succeeded'"
+    )
     assert all(read == total for read, total in runs)
 
 
 def test_missing_column_cli_error_names_mapping_field_column(server_db, query, cstrack, tmp_path):
-    mapping = write(tmp_path, "broken.yml", """\
+    mapping = write(
+        tmp_path,
+        "broken.yml",
+        """\
         source: broken
         format: csv
         fields:
           title: name
           url: {column: website, parse: url}
-        """)
+        """,
+    )
     done = cstrack("load", "catalogue", str(mapping), str(SAMPLE / "awesome_cs_nl.csv"))
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
@@ -141,7 +154,10 @@ def test_duplicate_ids_are_quarantined_by_the_database(server_db, query, tmp_pat
     """The second and later rows of an id go to quarantine naming the first row; a row quarantined for
     another reason is not a first occurrence; read = loaded + quarantined."""
     mapping = write(tmp_path, "dups.yml", "source: dups\nformat: csv\nid: UID\nfields:\n  title: name\n")
-    data = write(tmp_path, "dups.csv", """\
+    data = write(
+        tmp_path,
+        "dups.csv",
+        """\
         UID,name
         a,First a
         b,
@@ -151,19 +167,26 @@ def test_duplicate_ids_are_quarantined_by_the_database(server_db, query, tmp_pat
         a,Third a
         it's,Quote
         it's,Quote again
-        """)
+        """,
+    )
     result = load_catalogue(mapping, data, server_db)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (8, 4, 4)
-    assert query(server_db, "select source_record_id, _source_row, record->>'title' from raw.catalogue_record order by 2") == [
-        ("a", 1, "First a"), ("b", 3, "First loaded b"), ("c", 5, "Only c"), ("it's", 7, "Quote")]
-    assert query(server_db, "select source_file, source_row, field, reason, raw_value from ops.quarantine order by 2") == [
+    assert query(
+        server_db, "select source_record_id, _source_row, record->>'title' from raw.catalogue_record order by 2"
+    ) == [("a", 1, "First a"), ("b", 3, "First loaded b"), ("c", 5, "Only c"), ("it's", 7, "Quote")]
+    assert query(
+        server_db, "select source_file, source_row, field, reason, raw_value from ops.quarantine order by 2"
+    ) == [
         (str(data), 2, "title", "title is empty", None),
         (str(data), 4, "id", "duplicate id 'a' (first at row 1)", "a"),
         (str(data), 6, "id", "duplicate id 'a' (first at row 1)", "a"),
-        (str(data), 8, "id", "duplicate id \"it's\" (first at row 7)", "it's"),
+        (str(data), 8, "id", 'duplicate id "it\'s" (first at row 7)', "it's"),
     ]
-    assert query(server_db, "select rows_read, rows_loaded, rows_quarantined from ops.load_run where load_id = %s",
-                 (result.load_id,)) == [(8, 4, 4)]
+    assert query(
+        server_db,
+        "select rows_read, rows_loaded, rows_quarantined from ops.load_run where load_id = %s",
+        (result.load_id,),
+    ) == [(8, 4, 4)]
 
 
 def test_worker_processes_load_what_one_process_maps(server_db, query, tmp_path, monkeypatch):
@@ -188,7 +211,9 @@ def test_worker_processes_load_what_one_process_maps(server_db, query, tmp_path,
         if record.get("title") and row["cartodb_id"].strip() not in first:
             first[row["cartodb_id"].strip()] = number
             expected[number] = (row["cartodb_id"].strip(), record, pii or None, row)
-    loaded = query(server_db, "select _source_row, source_record_id, record, pii, source_data from raw.catalogue_record")
+    loaded = query(
+        server_db, "select _source_row, source_record_id, record, pii, source_data from raw.catalogue_record"
+    )
     assert {r[0]: tuple(r[1:]) for r in loaded} == expected
     assert (result.rows_read, result.rows_loaded) == (number, len(expected))
     assert result.rows_quarantined == number - len(expected) >= 39

@@ -71,8 +71,12 @@ rules_cell = st.one_of(cell, st.sampled_from(["a;b;a", " ; ", "NL, n/a ,BE", "Du
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.fixed_dictionaries({c: rules_cell for c in ("name", "status", "start", "country", "main",
-                                                                 "extra", "lang")}), max_size=6))
+@given(
+    st.lists(
+        st.fixed_dictionaries({c: rules_cell for c in ("name", "status", "start", "country", "main", "extra", "lang")}),
+        max_size=6,
+    )
+)
 def test_compiled_rules_give_what_the_general_path_gives(rows):
     """Each rule is compiled (with a per-value cache); the result and the unmapped counts are those of the
     rule interpreted cell by cell (`_general`), also for a cell seen a second time."""

@@ -25,6 +25,7 @@ def run_query(wh, sql: str, params=()):
     with warehouse.connect(wh) as conn:
         return conn.execute(sql, params).fetchall()
 
+
 MAPPING_A = """
 source: alpha_catalogue
 title: Alpha test catalogue
@@ -67,11 +68,46 @@ fields:
 
 DATA_B = {
     "projects": [
-        {"uid": "b1", "title": "GBBC", "text": "Birds.", "link": "http://birdcount.org/gbbc", "phase": "running", "where": "US"},
-        {"uid": "b2", "title": "Mystery Project Two", "text": "Counting stars.", "link": "unknown", "phase": "running", "where": "DE"},
-        {"uid": "b3", "title": "The Great Sunflower Project", "text": "Bees.", "link": "https://sunflower-b.example.org", "phase": "running", "where": "US"},
-        {"uid": "b4", "title": "Great Sunflower Project", "text": "Same title, other country.", "link": "https://sunflower-fr.example.org", "phase": "done", "where": "France"},
-        {"uid": "b5", "title": "Platform home", "text": "A record whose URL is another source's platform page.", "link": "https://platform.example.net", "phase": "running", "where": "DE"},
+        {
+            "uid": "b1",
+            "title": "GBBC",
+            "text": "Birds.",
+            "link": "http://birdcount.org/gbbc",
+            "phase": "running",
+            "where": "US",
+        },
+        {
+            "uid": "b2",
+            "title": "Mystery Project Two",
+            "text": "Counting stars.",
+            "link": "unknown",
+            "phase": "running",
+            "where": "DE",
+        },
+        {
+            "uid": "b3",
+            "title": "The Great Sunflower Project",
+            "text": "Bees.",
+            "link": "https://sunflower-b.example.org",
+            "phase": "running",
+            "where": "US",
+        },
+        {
+            "uid": "b4",
+            "title": "Great Sunflower Project",
+            "text": "Same title, other country.",
+            "link": "https://sunflower-fr.example.org",
+            "phase": "done",
+            "where": "France",
+        },
+        {
+            "uid": "b5",
+            "title": "Platform home",
+            "text": "A record whose URL is another source's platform page.",
+            "link": "https://platform.example.net",
+            "phase": "running",
+            "where": "DE",
+        },
     ]
 }
 
@@ -103,14 +139,21 @@ def catalogue_wh():
 
 
 def project_of(wh, source_record_id: str) -> str:
-    return run_query(wh, "select project_key from marts.bridge_project_source where source_record_id = %s", (source_record_id,))[0][0]
+    return run_query(
+        wh, "select project_key from marts.bridge_project_source where source_record_id = %s", (source_record_id,)
+    )[0][0]
 
 
 def test_url_variants_from_two_sources_resolve_to_one_project(catalogue_wh):
     wh, _ = catalogue_wh
     # https + www. + trailing slash + utm_* parameters on one side, http without www. on the other
     assert project_of(wh, "a1") == project_of(wh, "b1")
-    rules = dict(run_query(wh, "select source_record_id, match_rule from marts.bridge_project_source where source_record_id in ('a1', 'b1')"))
+    rules = dict(
+        run_query(
+            wh,
+            "select source_record_id, match_rule from marts.bridge_project_source where source_record_id in ('a1', 'b1')",
+        )
+    )
     assert rules == {"a1": "url", "b1": "url"}
 
 
@@ -126,7 +169,10 @@ def test_near_identical_titles_merge_within_a_country_only(catalogue_wh):
     wh, _ = catalogue_wh
     assert project_of(wh, "a3") == project_of(wh, "b3")  # "Great Sunflower Project" ~ "The Great Sunflower Project", US
     assert project_of(wh, "b4") != project_of(wh, "a3")  # same title, France
-    assert run_query(wh, "select match_rule from marts.bridge_project_source where source_record_id = 'b3'")[0][0] == "title"
+    assert (
+        run_query(wh, "select match_rule from marts.bridge_project_source where source_record_id = 'b3'")[0][0]
+        == "title"
+    )
 
 
 def test_every_source_record_appears_exactly_once(catalogue_wh):
@@ -136,39 +182,49 @@ def test_every_source_record_appears_exactly_once(catalogue_wh):
     assert bridged == loaded and len(loaded) == 10
     (n_projects,) = run_query(wh, "select count(*) from marts.dim_project")[0]
     assert n_projects == 8  # 10 records, two merges
-    (platforms,) = run_query(wh, "select platforms from marts.dim_project where project_key = %s", (project_of(wh, "a1"),))[0]
+    (platforms,) = run_query(
+        wh, "select platforms from marts.dim_project where project_key = %s", (project_of(wh, "a1"),)
+    )[0]
     assert platforms == "alpha_catalogue, beta_platform"
 
 
 def test_source_sdg_labels_come_through_exactly_and_inferred_tags_are_marked(catalogue_wh):
     wh, _ = catalogue_wh
     labelled = run_query(
-        wh, "select sdg, relevance from marts.bridge_project_sdg where project_key = %s order by sdg", (project_of(wh, "a2"),)
+        wh,
+        "select sdg, relevance from marts.bridge_project_sdg where project_key = %s order by sdg",
+        (project_of(wh, "a2"),),
     )
     assert labelled == [(13, "direct")]
     # a1 carries SDG 15 (direct); b1 (merged into it) has no labels and a text without keywords
-    assert run_query(wh, "select sdg, relevance from marts.bridge_project_sdg where project_key = %s", (project_of(wh, "a1"),)) == [
-        (15, "direct")
-    ]
-    assert run_query(wh, "select sdg, relevance from marts.bridge_project_sdg where project_key = %s", (project_of(wh, "a3"),)) == [
-        (15, "indirect")
-    ]
+    assert run_query(
+        wh, "select sdg, relevance from marts.bridge_project_sdg where project_key = %s", (project_of(wh, "a1"),)
+    ) == [(15, "direct")]
+    assert run_query(
+        wh, "select sdg, relevance from marts.bridge_project_sdg where project_key = %s", (project_of(wh, "a3"),)
+    ) == [(15, "indirect")]
     # a4 has no labels: German text about Klimawandel and Stadt -> inferred SDG 13 and 11, in German
     inferred = run_query(
-        wh, "select sdg, relevance from marts.bridge_project_sdg where project_key = %s order by sdg", (project_of(wh, "a4"),)
+        wh,
+        "select sdg, relevance from marts.bridge_project_sdg where project_key = %s order by sdg",
+        (project_of(wh, "a4"),),
     )
     assert inferred == [(11, "inferred"), (13, "inferred")]
-    (language,) = run_query(wh, "select language from marts.dim_project where project_key = %s", (project_of(wh, "a4"),))[0]
+    (language,) = run_query(
+        wh, "select language from marts.dim_project where project_key = %s", (project_of(wh, "a4"),)
+    )[0]
     assert language == "de"  # detected offline from the description
 
 
 def test_topics_from_source_categories_win_over_inferred(catalogue_wh):
     wh, _ = catalogue_wh
-    assert run_query(wh, "select topic, origin from marts.bridge_project_topic where project_key = %s", (project_of(wh, "a3"),)) == [
-        ("Insects & pollinators", "source")
-    ]
+    assert run_query(
+        wh, "select topic, origin from marts.bridge_project_topic where project_key = %s", (project_of(wh, "a3"),)
+    ) == [("Insects & pollinators", "source")]
     inferred = run_query(
-        wh, "select topic, origin from marts.bridge_project_topic where project_key = %s order by 1", (project_of(wh, "a5"),)
+        wh,
+        "select topic, origin from marts.bridge_project_topic where project_key = %s order by 1",
+        (project_of(wh, "a5"),),
     )
     assert ("Birds", "inferred") in inferred and ("Insects & pollinators", "inferred") in inferred
 
@@ -180,7 +236,7 @@ def test_tagging_precision_and_recall_are_reported_against_labels(catalogue_wh):
         for r in run_query(
             wh,
             "select source_system, n_records, true_positives, false_positives, false_negatives, sdg_precision, sdg_recall"
-            " from marts.sdg_tagging_evaluation",
+            " from marts.rpt_sdg_tagging_evaluation",
         )
     )
     n_records, tp, fp, fn, precision, recall = rows["alpha_catalogue"]
@@ -233,7 +289,9 @@ def test_ppsr_export_validates_and_keeps_provenance(catalogue_wh, tmp_path):
 def test_snapshot_keeps_status_history(catalogue_wh):
     wh, folder = catalogue_wh
     # alpha's next export: a1 has ended
-    (folder / "alpha_catalogue.csv").write_text(DATA_A.replace("email,active,United States", "email,completed,United States"))
+    (folder / "alpha_catalogue.csv").write_text(
+        DATA_A.replace("email,active,United States", "email,completed,United States")
+    )
     load_catalogue(folder / "alpha_catalogue.yml", folder / "alpha_catalogue.csv", wh)
     marts.build(wh)
     history = run_query(

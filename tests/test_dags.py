@@ -17,7 +17,12 @@ def dagbag(home, monkeypatch):
 
 def test_dagbag_imports_every_dag(dagbag):
     assert set(dagbag.dags) == {
-        "warehouse_refresh", "ingest_catalogues", "ingest_crawl", "ingest_survey", "ingest_social", "build_marts"
+        "warehouse_refresh",
+        "ingest_catalogues",
+        "ingest_crawl",
+        "ingest_survey",
+        "ingest_social",
+        "build_marts",
     }
 
 

@@ -114,8 +114,11 @@ def test_the_warehouse_stopping_during_a_load_is_one_line_and_loads_nothing(serv
     env = {**os.environ, "WAREHOUSE_URL": server_db.url, "CSTRACK_HOME": str(home)}
     exe = Path(sys.executable).parent / "cstrack"
     process = subprocess.Popen(
-        [str(exe), "load", "catalogue", str(mapping), str(data)], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [str(exe), "load", "catalogue", str(mapping), str(data)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120

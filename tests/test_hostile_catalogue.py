@@ -90,8 +90,11 @@ def test_ragged_export_loads_tidy_rows_and_quarantines_the_rest(server_db, query
     assert got["EI-001"]["url"] == "https://www.example.org"  # parse: url gives an absolute URL
     assert got["EI-008"]["url"] == "https://luftdaten.example.de/map"
     assert got["EI-007"]["title"] == "Pollinator count"
-    assert query(server_db, "select field, value, n from ops.unmapped_values where load_id = %s and value = %s",
-                 (load_id, NUL_REMOVED)) == [("Project name", NUL_REMOVED, 1)]
+    assert query(
+        server_db,
+        "select field, value, n from ops.unmapped_values where load_id = %s and value = %s",
+        (load_id, NUL_REMOVED),
+    ) == [("Project name", NUL_REMOVED, 1)]
     rows = query(server_db, "select record::text, pii->>'contact', source_data::text from raw.catalogue_record")
     assert not any(EMAIL.search(record) for record, _, _ in rows)  # contacts only in pii
     assert all(EMAIL.fullmatch(contact) for _, contact, _ in rows)
@@ -136,8 +139,9 @@ def test_a_stray_quote_closed_by_another_quarantines_the_merged_row(server_db, q
     assert done.returncode == 0, done.stderr
     load_id, *counts = last_load(server_db, query)
     assert counts == [4, 3, 1]
-    assert query(server_db, "select source_row, reason, raw_value from ops.quarantine where load_id = %s", (load_id,)) == [
-        (2, "line 3: a quoted cell runs over 2 lines that each read as a row of their own (a stray quote?)", None)]
+    assert query(
+        server_db, "select source_row, reason, raw_value from ops.quarantine where load_id = %s", (load_id,)
+    ) == [(2, "line 3: a quoted cell runs over 2 lines that each read as a row of their own (a stray quote?)", None)]
     assert sorted(records(server_db, query)) == ["EI-001", "EI-004", "EI-005"]
     for (record,) in query(server_db, "select record::text from raw.catalogue_record"):
         assert not EMAIL.search(record), record
@@ -243,8 +247,9 @@ def test_json_lines_quarantine_a_broken_or_too_deep_line(server_db, query, cstra
     assert reasons[1][1] == "line 5: JSON nested too deeply to read"
     got = records(server_db, query)
     assert got["EI-004"]["title"] == "River water quality" and got["EI-001"]["url"] == "https://www.example.org"
-    assert query(server_db, "select field, n from ops.unmapped_values where load_id = %s and value = %s",
-                 (load_id, NUL_REMOVED)) == [("projectName", 1)]
+    assert query(
+        server_db, "select field, n from ops.unmapped_values where load_id = %s and value = %s", (load_id, NUL_REMOVED)
+    ) == [("projectName", 1)]
     # bytes that are not UTF-8 refuse the file, naming the line and the byte
     data.write_bytes((FIX / "inventory.jsonl").read_bytes().replace(b"Fungi", b"Fung\xef", 1))
     offset = data.read_bytes().index(b"\xef")
@@ -377,7 +382,10 @@ def outcome(body: bytes, no_merged_contacts: bool = False) -> list[tuple]:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(FRAGMENTS), max_size=60), st.none() | st.tuples(st.integers(0), st.binary(min_size=1, max_size=3)))
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=60),
+    st.none() | st.tuples(st.integers(0), st.binary(min_size=1, max_size=3)),
+)
 def test_any_bytes_are_rows_quarantine_or_one_error(fragments, noise):
     """Fragments of CSV (delimiters, quotes, line breaks, NUL bytes, long cells), sometimes with a few random
     bytes inserted (a byte that is not UTF-8 refuses the file)."""
@@ -388,8 +396,10 @@ def test_any_bytes_are_rows_quarantine_or_one_error(fragments, noise):
     outcome(HEADER + body)
 
 
-cells = st.one_of(st.text(st.characters(blacklist_characters="@"), max_size=12),
-                  st.sampled_from(["", "1762", 'say "hi"', '"quoted"', "x;y", ";x", "l1\nl2", "\nx", "\x00"]))
+cells = st.one_of(
+    st.text(st.characters(blacklist_characters="@"), max_size=12),
+    st.sampled_from(["", "1762", 'say "hi"', '"quoted"', "x;y", ";x", "l1\nl2", "\nx", "\x00"]),
+)
 
 
 def written(rows: list[list[str]], stray: int | None = None) -> str:

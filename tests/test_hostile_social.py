@@ -88,9 +88,16 @@ def load(db, format: str, path: Path) -> Loaded | str:
     )
     assert status == "succeeded" and read == loaded + quarantined, (read, loaded, quarantined)
     assert done.stdout.strip().endswith(f"read {read}, loaded {loaded}, quarantined {quarantined} (load {load_id})")
-    reasons = query(wh, "select source_row, field, reason from ops.quarantine where load_id = %s order by source_row, reason", (load_id,))
+    reasons = query(
+        wh,
+        "select source_row, field, reason from ops.quarantine where load_id = %s order by source_row, reason",
+        (load_id,),
+    )
     assert len(reasons) == quarantined and all(reason and reason.strip() for _, _, reason in reasons)
-    unmapped = {(f, v): n for f, v, n in query(wh, "select field, value, n from ops.unmapped_values where load_id = %s", (load_id,))}
+    unmapped = {
+        (f, v): n
+        for f, v, n in query(wh, "select field, value, n from ops.unmapped_values where load_id = %s", (load_id,))
+    }
     return Loaded(read, loaded, quarantined, load_id, reasons, unmapped)
 
 
@@ -204,7 +211,13 @@ def test_mastodon_and_lynguo_post_dates_are_bounded_too(db, tmp_path):
     assert [(row, f) for row, f, _ in got.reasons] == [(1, "created_at"), (2, "created_at"), (3, "created_at")]
     got = load(db, "lynguo", FIXTURES / "lynguo_impossible_dates.csv")
     assert (got.read, got.loaded, got.quarantined) == (6, 1, 5)
-    assert [(row, f) for row, f, _ in got.reasons] == [(2, "Fecha"), (3, "Fecha"), (4, "Fecha"), (5, "Fecha"), (6, "Fecha")]
+    assert [(row, f) for row, f, _ in got.reasons] == [
+        (2, "Fecha"),
+        (3, "Fecha"),
+        (4, "Fecha"),
+        (5, "Fecha"),
+        (6, "Fecha"),
+    ]
     text = got.reasons_text()
     assert "'0001-01-01 00:00:00' is before 2006-03-21T00:00Z" in text and "'31/12/9999' is after now + 1 day" in text
     assert "'9999-12-31T23:00:00-05:00' is after now + 1 day" in text and "'0000-01-01 00:00:00'" in text
@@ -239,7 +252,9 @@ def test_nul_escapes_are_removed_recorded_and_never_reach_postgresql(db):
     assert (got.read, got.loaded, got.quarantined) == (1, 1, 0)
     assert got.unmapped == {(f, NUL_REMOVED): 1 for f in ("data.text", "data.entities.hashtags.tag", "data.entities.mentions.username",
                                                            "data.entities.urls.expanded_url", "includes.users.name", "includes.users.username")}  # fmt: skip
-    ((text, handle, hashtags, mentions, urls),) = posts(db, got.load_id, "text, author_handle, hashtags, mention_handles, urls")
+    ((text, handle, hashtags, mentions, urls),) = posts(
+        db, got.load_id, "text, author_handle, hashtags, mention_handles, urls"
+    )
     assert text == "Bat walk tonight #BatCount with @night_owls_demo https://t.co/Zz" and handle == "bat_group_demo"
     assert (hashtags, mentions, urls) == (["batcount"], ["night_owls_demo"], ["https://bats.example.org/walk-2024"])
 
@@ -247,7 +262,9 @@ def test_nul_escapes_are_removed_recorded_and_never_reach_postgresql(db):
     assert (got.read, got.loaded, got.quarantined) == (1, 1, 0)
     assert got.unmapped == {(f, NUL_REMOVED): 1 for f in ("content", "account.acct", "account.display_name", "mentions.acct",
                                                            "tags.name", "card.url")}  # fmt: skip
-    ((text, handle, hashtags, mentions, urls),) = posts(db, got.load_id, "text, author_handle, hashtags, mention_handles, urls")
+    ((text, handle, hashtags, mentions, urls),) = posts(
+        db, got.load_id, "text, author_handle, hashtags, mention_handles, urls"
+    )
     assert text == "Bat walk tonight with @owls #BatCount" and handle == "batgroup@fediscience.example"
     assert (hashtags, mentions, urls) == (["batcount"], ["owls@fediscience.example"], ["https://bats.example.org/walk"])
 
@@ -268,7 +285,11 @@ def test_strings_over_the_cell_limit_quarantine_their_post(db, tmp_path, format,
     got = load(db, format, write(tmp_path, f"{format}_long.jsonl", "\n".join(map(json.dumps, values)) + "\n"))
     assert (got.read, got.loaded, got.quarantined) == (2, 1, 1)
     ((row, field_, reason),) = got.reasons
-    assert row == 1 and field_ in ("text", "hashtags", "urls") and f"over the limit of {MAX_CELL_CHARS} (128 KiB)" in reason
+    assert (
+        row == 1
+        and field_ in ("text", "hashtags", "urls")
+        and f"over the limit of {MAX_CELL_CHARS} (128 KiB)" in reason
+    )
 
 
 def test_invalid_utf8_in_a_json_string_quarantines_that_post(db):
@@ -296,7 +317,10 @@ def test_files_that_are_not_utf8_json_are_quarantined_and_reconciled(db, tmp_pat
     assert got.loaded == 0 or name == "truncated"
     if data:
         assert got.quarantined >= 1
-        assert any(word in got.reasons_text() for word in ("not valid JSON", "invalid UTF-8", "not a JSON object", "is missing"))
+        assert any(
+            word in got.reasons_text()
+            for word in ("not valid JSON", "invalid UTF-8", "not a JSON object", "is missing")
+        )
 
 
 # --- lynguo CSV ----------------------------------------------------------------------------------------
@@ -310,7 +334,9 @@ def test_lynguo_unterminated_quote_quarantines_the_rest_and_leaks_nothing(db):
     assert got.reasons == [(3, None, reason)]
     (row,) = posts(db, got.load_id, "text, author_handle")
     assert row == ("Primera publicación", "uno_private_person")
-    everything = json.dumps(query(db[0], "select * from raw.social_post where _load_id = %s", (got.load_id,)), default=str)
+    everything = json.dumps(
+        query(db[0], "select * from raw.social_post where _load_id = %s", (got.load_id,)), default=str
+    )
     assert "tres_private_person@example.org" not in everything and "cuarta" not in everything
 
 
@@ -371,7 +397,9 @@ def test_lynguo_garbage_is_quarantined_or_refused_in_one_line(db, tmp_path, data
 # --- end to end: impossible dates never published, the report renders -------------------------------
 
 
-def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_renders(server_db, cstrack, query, tmp_path):
+def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_renders(
+    server_db, cstrack, query, tmp_path
+):
 
     day_after_tomorrow = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     page = json.loads((FIXTURES / "twitter_v2_search_recent.json").read_text(encoding="utf-8"))
@@ -382,7 +410,9 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
         day_after_tomorrow.isoformat(): "1785007000000000004",
     }
     for stamp, tweet_id in impossible.items():
-        page["data"].append({**page["data"][0], "id": tweet_id, "edit_history_tweet_ids": [tweet_id], "created_at": stamp})
+        page["data"].append(
+            {**page["data"][0], "id": tweet_id, "edit_history_tweet_ids": [tweet_id], "created_at": stamp}
+        )
     twitter = write(tmp_path, "twitter_v2_with_impossible_dates.json", json.dumps(page, ensure_ascii=False))
     statuses = json.loads((FIXTURES / "mastodon_tag_timeline.json").read_text(encoding="utf-8"))
     statuses.append({**statuses[0], "uri": "https://fediscience.example/users/pondwatch/statuses/9",
@@ -401,10 +431,14 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
         assert any(repr(stamp) in reason for _, reason in quarantined), stamp
 
     marts.build(server_db)
-    ((published, earliest, latest),) = query(server_db, "select count(*), min(posted_at), max(posted_at) from marts.fct_social_post")
+    ((published, earliest, latest),) = query(
+        server_db, "select count(*), min(posted_at), max(posted_at) from marts.fct_social_post"
+    )
     assert published == 10 + 5 + 1  # every post that loaded, none that was quarantined
     assert earliest >= FIRST_POST_AT and latest <= datetime.now(UTC) + timedelta(days=1)
-    assert query(server_db, "select count(*) from marts.fct_social_post where post_id like '17850070000000000%%'") == [(0,)]
+    assert query(server_db, "select count(*) from marts.fct_social_post where post_id like '17850070000000000%%'") == [
+        (0,)
+    ]
 
     done = cstrack("report", check=True)
     index = Path(done.stdout.strip().rsplit(" ", 1)[-1])
@@ -413,7 +447,9 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
 
 # --- property tests of the readers on random bytes -----------------------------------------------------
 
-PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 # random bytes, and bytes made of the pieces that break readers: brackets, quotes, escapes, NUL, bad UTF-8
 pieces = st.sampled_from([b"[", b"]", b"{", b"}", b'"', b":", b",", b"\n", b";", b"\\", b"\\u0000", b"\\ud800", b"\x00", b"\xff",
                           b"\xc3", b"\xef\xbb\xbf", b"1" * 40, b"[" * 3000, b'{"data":', b'"created_at":"9999-12-31T23:00:00-05:00"',

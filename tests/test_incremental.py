@@ -66,6 +66,18 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
     assert "build plan: incremental build (incremental: new loads of social)" in capsys.readouterr().out
     incremental = fact(query, server_db)
     incremental_marts = marts_checksums(query, server_db)
+    # renamed marts keep a view under the old name (one release), readable by the reporter, after every build
+    old_names = query(
+        server_db,
+        "select table_name from information_schema.views where table_schema = 'marts' order by 1",
+    )
+    assert [name for (name,) in old_names] == [
+        "ops_load_summary", "ops_quality_summary", "ops_quarantine_summary", "sdg_tagging_evaluation",
+        "survey_construct_reliability",
+    ]  # fmt: skip
+    assert query(server_db, "select count(*) from marts.ops_load_summary") == query(
+        server_db, "select count(*) from marts.rpt_load_summary"
+    )
 
     refolded = query(
         server_db, "select count(*) from intermediate.int_social__posts where last_commit_seq > %s", (first_seq,)
@@ -75,8 +87,15 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
     changed = [row for row in incremental if row[0] in before and row != before[row[0]]]
     assert len(changed) == len(page["data"]) - 2 and all(row[-1] == 2 for row in changed)  # two observations
     # the gates looked at what the build rebuilt: the social marts, not the catalogue's
-    suites = {s for (s,) in query(server_db, "select suite from ops.quality_result where result_id > %s", (results_before,))}
-    assert {"raw.social_post", "marts.fct_social_post", "marts.agg_social_posts_monthly", "marts.fct_indicator_value"} <= suites
+    suites = {
+        s for (s,) in query(server_db, "select suite from ops.quality_result where result_id > %s", (results_before,))
+    }
+    assert {
+        "raw.social_post",
+        "marts.fct_social_post",
+        "marts.agg_social_posts_monthly",
+        "marts.fct_indicator_value",
+    } <= suites
     assert "marts.dim_project" not in suites and "raw.catalogue_record" not in suites
     assert marts_checksums(query, server_db, "marts_build") == incremental_marts
 
@@ -107,8 +126,13 @@ STATE = {"fingerprint": "f", "commit_seq": {"catalogue": 3, "survey": 5, "social
         (STATE, {**STATE, "fingerprint": "g"}, False, True, None),  # models or migrations changed
         (STATE, {**STATE, "commit_seq": {**STATE["commit_seq"], "catalogue": 12}}, False, True, None),
         (STATE, {**STATE, "commit_seq": {**STATE["commit_seq"], "social": 12}}, False, False, ["source:raw_social+"]),
-        (STATE, {**STATE, "commit_seq": {"catalogue": 3, "survey": 11, "social": 12}}, False, False,
-         ["source:raw_survey+", "source:raw_social+"]),
+        (
+            STATE,
+            {**STATE, "commit_seq": {"catalogue": 3, "survey": 11, "social": 12}},
+            False,
+            False,
+            ["source:raw_survey+", "source:raw_social+"],
+        ),
         (STATE, STATE, False, False, []),  # nothing new: the operations marts and the indicators only
     ],
 )
@@ -120,9 +144,9 @@ def test_build_plan(previous, current, full_refresh, full, selected):
         assert args == ["build", "--full-refresh"]
     else:
         assert plan.since_commit_seq == 9  # the newest load the build schema holds
-        assert args[:2] == ["build", "--select"] and args[2:2 + len(selected)] == selected
-        always = ["path:models/marts/ops", "fct_indicator_value"]  # dbt/selectors.yml: always_rebuilt
-        assert args[2 + len(selected):] == [*always, "--exclude-resource-type", "unit_test"]
+        assert args[:2] == ["build", "--select"] and args[2 : 2 + len(selected)] == selected
+        always = ["path:models/marts/ops", "fct_indicator_value", "path:models/marts/compat"]  # selectors.yml
+        assert args[2 + len(selected) :] == [*always, "--exclude-resource-type", "unit_test"]
 
 
 def test_loads_record_their_commit_order(server_db, query):
@@ -131,5 +155,7 @@ def test_loads_record_their_commit_order(server_db, query):
     assert len(rows) == 2 and all(seq is not None for _, seq in rows)
     assert [seq for _, seq in rows] == sorted(seq for _, seq in rows)
     # raw social posts are partitioned by month of posting
-    partitions = query(server_db, "select count(*) from pg_inherits where inhparent = 'raw.social_post'::regclass")[0][0]
+    partitions = query(server_db, "select count(*) from pg_inherits where inhparent = 'raw.social_post'::regclass")[0][
+        0
+    ]
     assert partitions == 30 * 12 + 1  # 2006-01 to 2035-12, and a default partition

@@ -74,7 +74,9 @@ def test_values_are_made_valid(exported):
     tubes = projects["Air Quality Tubes"]
     assert tubes["projectUrl"] == "https://air-tubes.example.net"
     assert (tubes["projectStartDate"], tubes["projectEndDate"], tubes["projectDuration"]) == (
-        "2014-12-31T23:59:59+00:00", "2019-12-31T23:59:59+00:00", "P5Y"  # a year alone, as the official inventory writes it
+        "2014-12-31T23:59:59+00:00",
+        "2019-12-31T23:59:59+00:00",
+        "P5Y",  # a year alone, as the official inventory writes it
     )
     assert tubes["projectStatus"] == "Completed" and tubes["projectAim"] == "" and tubes["projectMedia"] == ""
     assert projects["Bürger messen Lärm"]["projectUrl"] == "https://laerm.example.de/%C3%9Cber%20uns"
@@ -96,7 +98,9 @@ def test_bad_values_and_projects_are_left_out_with_reasons(exported):
     assert "projectUrl" not in projects["Facebook Bird Group"]  # not a web address: left out, the project stays
     weather = projects["Old Weather Diaries"]  # ends (1750) before it starts (1762)
     assert (weather["projectStartDate"], weather["projectEndDate"], weather["projectDuration"]) == (
-        "1762-12-31T23:59:59+00:00", "Unknown", "Unknown"
+        "1762-12-31T23:59:59+00:00",
+        "Unknown",
+        "Unknown",
     )
     names = {p["projectId"]: p["projectName"] for p in document["Project"]}
     warned = sorted((names[w["projectId"]], w["warning"].split(":")[0]) for w in document["export"]["warnings"])
@@ -155,7 +159,9 @@ def test_parse_url_and_the_export_make_addresses_absolute():
 def test_every_topic_has_a_science_type_of_the_schema():
     with (PROJECT / "dbt" / "seeds" / "topic.csv").open(encoding="utf-8") as handle:
         topics = {row["topic"] for row in csv.DictReader(handle)}
-    enum = json.loads(export.SCHEMA_PATH.read_text())["properties"]["Project"]["items"]["properties"]["projectScienceType"]["enum"]
+    enum = json.loads(export.SCHEMA_PATH.read_text())["properties"]["Project"]["items"]["properties"][
+        "projectScienceType"
+    ]["enum"]
     assert set(export.science_types()) == topics
     assert set(export.science_types().values()) <= set(enum)
 
@@ -166,15 +172,24 @@ def test_the_schema_encodes_the_official_rules():
     items = schema["properties"]["Project"]["items"]
     assert items["additionalProperties"] is False and len(items["properties"]["projectScienceType"]["enum"]) == 110
     assert items["properties"]["projectStatus"]["enum"] == [
-        "Not yet started", "Active", "Periodically active", "On hold", "Completed", "Abandoned"
+        "Not yet started",
+        "Active",
+        "Periodically active",
+        "On hold",
+        "Completed",
+        "Abandoned",
     ]
     assert set(export.STATUS.values()) == set(items["properties"]["projectStatus"]["enum"])
     valid = {"projectEndDate": "2019-12-31T23:59:59+00:00", "projectDuration": "P5Y"}
     check = export.validator(items)
     base = {k: "" for k in items["required"]} | {
-        "projectStatus": "Active", "projectScienceType": "Statistics", "projectStartDate": "2014-12-31T23:59:59+00:00",
-        "projectDateCreated": "2020-01-01T00:00:00Z", "projectLastUpdatedDate": "2020-01-01T00:00:00Z",
-        "projectGeographicLocation": {}, "projectDuration": "Unknown",
+        "projectStatus": "Active",
+        "projectScienceType": "Statistics",
+        "projectStartDate": "2014-12-31T23:59:59+00:00",
+        "projectDateCreated": "2020-01-01T00:00:00Z",
+        "projectLastUpdatedDate": "2020-01-01T00:00:00Z",
+        "projectGeographicLocation": {},
+        "projectDuration": "Unknown",
     }
     assert not list(check.iter_errors(base))  # no end date: duration Unknown
     assert not list(check.iter_errors(base | valid))

@@ -75,7 +75,9 @@ def test_impossible_years_are_nulled_with_their_reason(inventory_wh):
         assert start_year is None and start_date is None
         assert reason == f"start year {year} outside 1600..{next_year_plus_10}"
     # what the source wrote stays readable beside the reason
-    raw = dict(run_query(inventory_wh, "select source_record_id, start_date_raw from intermediate.int_catalogue__records"))
+    raw = dict(
+        run_query(inventory_wh, "select source_record_id, start_date_raw from intermediate.int_catalogue__records")
+    )
     assert raw["EI-003"] == "1500" and raw["EI-004"] == "2999"
 
 

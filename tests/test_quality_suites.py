@@ -18,7 +18,9 @@ def defined() -> dict[str, suites.Suite]:
 
 
 def test_every_mart_model_has_a_suite():
-    marts = {f"marts.{p.stem}" for p in (PROJECT / "dbt" / "models" / "marts").rglob("*.sql")}
+    # compat/ holds views under the old names of renamed marts: they show a mart that has its suite
+    models = (PROJECT / "dbt" / "models" / "marts").rglob("*.sql")
+    marts = {f"marts.{p.stem}" for p in models if "compat" not in p.parts}
     assert marts, "no mart models found"
     assert marts - set(defined()) == set(), "marts without a quality suite"
 

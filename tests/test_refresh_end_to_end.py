@@ -20,7 +20,9 @@ PROJECTS = 699  # 409 + 231 catalogue rows and 60 + 24 crawled demo projects, 25
 
 def mart_checksums(query, wh) -> dict[str, str]:
     return {
-        table: query(wh, f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{table} t")[0][0]
+        table: query(wh, f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from marts.{table} t")[
+            0
+        ][0]
         for table in MARTS
     }
 
@@ -34,8 +36,11 @@ def assert_published_catalogues(query, wh):
     statuses = {s for (s,) in query(wh, "select distinct status from marts.dim_project")}
     assert statuses - {None} <= PPSR and {"active", "periodically_active", "completed"} <= statuses
     # the dirty variants of the real export (`Active`, `active\n`, `active_but_seasonal`) are mapped
-    dirty = query(wh, """select count(*) filter (where status = 'active'), count(*) filter (where status = 'periodically_active')
-                         from intermediate.int_catalogue__records where source_system = 'citizenscience_gov'""")[0]
+    dirty = query(
+        wh,
+        """select count(*) filter (where status = 'active'), count(*) filter (where status = 'periodically_active')
+                         from intermediate.int_catalogue__records where source_system = 'citizenscience_gov'""",
+    )[0]
     assert dirty == (239 + 2 + 1, 19)
     countries = dict(query(wh, "select country_code, count(*) from marts.bridge_project_country group by 1"))
     assert countries["US"] >= 409 and countries["NL"] >= 224
@@ -76,7 +81,14 @@ def test_refresh_on_postgres_server(server_db, cstrack, query):
     assert_published_catalogues(query, server_db)
     migrations = [v for (v,) in query(server_db, "select version from ops.schema_migration order by 1")]
     assert migrations == sorted(p.stem for p in (PROJECT / "plugins" / "cstrack" / "migrations").glob("*.sql"))
-    assert migrations[:6] == ["0001_schemas", "0002_roles", "0003_crawl", "0004_survey", "0005_social", "0006_incremental"]
+    assert migrations[:6] == [
+        "0001_schemas",
+        "0002_roles",
+        "0003_crawl",
+        "0004_survey",
+        "0005_social",
+        "0006_incremental",
+    ]
 
 
 def test_quality_gate_failure_names_expectation_and_keeps_marts(server_db, cstrack, query):
@@ -117,4 +129,7 @@ def test_raw_gate_warns_when_a_source_shrinks_by_more_than_half(server_db, cstra
                                " and failed > 0")[0][0]  # fmt: skip
     assert summary[0]["expectation"] == "unexpected_rows_expectation" and summary[0]["severity"] == "warning"
     assert summary[0]["description"].startswith("volume:")
-    assert query(server_db, "select count(*) from marts.bridge_project_source where source_system = 'awesome_cs_nl'")[0][0] == 50
+    assert (
+        query(server_db, "select count(*) from marts.bridge_project_source where source_system = 'awesome_cs_nl'")[0][0]
+        == 50
+    )

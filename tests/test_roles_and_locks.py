@@ -15,7 +15,13 @@ def test_reporter_reads_marts_but_not_raw_or_ops(demo_warehouse):
     with warehouse.connect(demo_warehouse.wh) as conn:
         conn.execute("set role cstrack_reporter")
         assert conn.execute("select count(*) from marts.dim_project").fetchone()[0] > 0
-        for table in ("raw.catalogue_record", "raw.survey_answer", "raw.survey_free_text", "raw.social_post", "ops.load_run"):
+        for table in (
+            "raw.catalogue_record",
+            "raw.survey_answer",
+            "raw.survey_free_text",
+            "raw.social_post",
+            "ops.load_run",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
                 conn.execute(f"select 1 from {table}")
             conn.rollback()

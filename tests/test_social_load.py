@@ -62,7 +62,9 @@ def test_raw_rows_carry_pseudonyms_and_enrichment(server_db, query, monkeypatch)
             " sentiment, hashtags, sdgs, withheld_in from raw.social_post",
         )
     }
-    kind, handle, pseudonym, mentions, language, detected, sentiment, hashtags, sdgs, _withheld = rows["1700000000000000003"]
+    kind, handle, pseudonym, mentions, language, detected, sentiment, hashtags, sdgs, _withheld = rows[
+        "1700000000000000003"
+    ]
     assert (kind, handle) == ("quote", "kim_private_person")
     assert pseudonym == pseudonymise("5552", "social:twitter", key=b"k1") and "kim" not in pseudonym
     assert mentions == [pseudonymise("5553", "social:twitter", key=b"k1")]  # the mentioned account's id
@@ -85,7 +87,9 @@ def test_inbox_loads_by_file_name_and_refuses_unknown_names(server_db, tmp_path)
     assert [(r.source_system, r.rows_loaded) for r in results] == [("lynguo", 4), ("mastodon", 4)]
     assert all(r.skipped for r in load_social_inbox(server_db, tmp_path))
     (social / "facebook.csv").write_text("x\n")
-    with pytest.raises(CstrackError, match=r"facebook.csv: the file name must start with one of twitter_v2, mastodon, lynguo"):
+    with pytest.raises(
+        CstrackError, match=r"facebook.csv: the file name must start with one of twitter_v2, mastodon, lynguo"
+    ):
         load_social_inbox(server_db, tmp_path)
 
 

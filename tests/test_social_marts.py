@@ -93,7 +93,9 @@ def test_one_row_per_post_with_kind_link_and_no_private_handle(built):
     assert posts["1700000000000000005"][4] is True
     assert posts["1700000000000000001"][5] == 12 + 4 + 1 + 1
     assert posts["1700000000000000004"][6:] == ("es", None)  # no sentiment outside English
-    by_hashtag = rows(wh, "select project_key, link_method from marts.fct_social_post where post_id = '1700000000000000020'")
+    by_hashtag = rows(
+        wh, "select project_key, link_method from marts.fct_social_post where post_id = '1700000000000000020'"
+    )
     assert by_hashtag == [(lichtmeting, "hashtag")]  # Lynguo's copy of a tweet: #NationaleLichtmeting
 
 
@@ -116,7 +118,12 @@ def test_no_handle_or_text_of_a_private_account_in_any_mart(built):
         "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
         " and data_type in ('text', 'character varying', 'ARRAY', 'jsonb')",
     )
-    assert {t for t, _ in columns} >= {"fct_social_post", "agg_social_hashtag_monthly", "agg_social_sdg_mentions", "dim_project"}
+    assert {t for t, _ in columns} >= {
+        "fct_social_post",
+        "agg_social_hashtag_monthly",
+        "agg_social_sdg_mentions",
+        "dim_project",
+    }
     patterns = [f"%{h}%" for h in handles]
     for table, column in columns:
         value = f'"{column}"::text'
@@ -148,7 +155,9 @@ def test_engagement_hashtag_and_sdg_aggregates(built):
     assert hashtags[("2024-03", "nationalelichtmeting")] == (3, 3)
     assert hashtags[("2024-04", "市民科学")] == (2, 2)  # a tweet and a Mastodon status, NFKC + case-folded
     assert ("2024-04", "bürgerwissenschaft") not in hashtags  # one author only: left out
-    sdgs = {(m.isoformat()[:7], s): p for m, s, p in rows(wh, "select month, sdg, posts from marts.agg_social_sdg_mentions")}
+    sdgs = {
+        (m.isoformat()[:7], s): p for m, s, p in rows(wh, "select month, sdg, posts from marts.agg_social_sdg_mentions")
+    }
     assert sdgs[("2024-03", 7)] == 2 and sdgs[("2024-03", 11)] == 1 and sdgs[("2024-04", 13)] == 1
 
 

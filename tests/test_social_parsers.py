@@ -64,7 +64,9 @@ def test_a_bad_json_line_costs_that_line_and_a_bad_array_element_stops_the_array
     path.write_text('{"a": 1}\n{"a": 2, oops}\n{"a": 3}\n', encoding="utf-8")
     got = list(json_stream.iter_json_values(path))
     assert [v for v, e in got if e is None] == [{"a": 1}, {"a": 3}]
-    assert [e for v, e in got if e] == ["not valid JSON at line 2, column 10: Expecting property name enclosed in double quotes"]
+    assert [e for v, e in got if e] == [
+        "not valid JSON at line 2, column 10: Expecting property name enclosed in double quotes"
+    ]
     path = tmp_path / "array.json"
     path.write_text('[{"a": 1}, {"a": 2} {"a": 3}]', encoding="utf-8")
     got = list(json_stream.iter_json_values(path))
@@ -75,7 +77,15 @@ def test_a_bad_json_line_costs_that_line_and_a_bad_array_element_stops_the_array
 def test_twitter_kinds_metrics_withheld_emoji_and_non_latin_hashtags():
     posts, rejected = parsed("twitter_v2", FIXTURES / "twitter_v2_page.json")
     kinds = {pid[-1]: p["kind"] for pid, p in posts.items()}
-    assert kinds == {"1": "original", "2": "repost", "3": "quote", "4": "reply", "5": "original", "6": "original", "7": "original"}
+    assert kinds == {
+        "1": "original",
+        "2": "repost",
+        "3": "quote",
+        "4": "reply",
+        "5": "original",
+        "6": "original",
+        "7": "original",
+    }
     assert posts["1700000000000000002"]["referenced_post_id"] == "1700000000000000001"
     original = posts["1700000000000000001"]
     assert original["author_handle"] == "nl_lichtmeting_demo" and original["like_count"] == 12
@@ -83,7 +93,13 @@ def test_twitter_kinds_metrics_withheld_emoji_and_non_latin_hashtags():
     assert posts["1700000000000000004"]["hashtags"] == ["CienciaCiudadana", "市民科学"]
     assert posts["1700000000000000005"]["withheld_in"] == ["DE", "FR"]
     # the page's `errors`: a deleted tweet is quarantined with the API's reason
-    assert rejected == [(8, "page 1: tweet 1700000000000000099 not available (Not Found Error: Could not find tweet with ids: [1700000000000000099].)", "errors")]
+    assert rejected == [
+        (
+            8,
+            "page 1: tweet 1700000000000000099 not available (Not Found Error: Could not find tweet with ids: [1700000000000000099].)",
+            "errors",
+        )
+    ]
 
 
 def test_twitter_pages_without_includes_and_broken_lines():
@@ -125,7 +141,10 @@ def test_lynguo_invalid_bytes_are_quarantined_with_their_line_and_the_rest_loads
     tweet = posts["1700000000000000020"]  # a Twitter link gives the tweet's own id
     assert tweet["platform"] == "twitter" and tweet["reach"] == 1250 and tweet["source_sentiment"] == "positive"
     multiline = next(p for p in posts.values() if p["platform"] == "facebook")
-    assert "punto y coma\ny un salto" in multiline["text"] and multiline["posted_at"].isoformat() == "2024-03-12T11:30:00+00:00"
+    assert (
+        "punto y coma\ny un salto" in multiline["text"]
+        and multiline["posted_at"].isoformat() == "2024-03-12T11:30:00+00:00"
+    )
     assert "luis_private_person" not in multiline["post_id"]
     repost = next(p for p in posts.values() if p["platform"] == "instagram")
     assert repost["kind"] == "repost" and repost["mentions"] == [("nl_lichtmeting_demo", "@nl_lichtmeting_demo")]
@@ -136,14 +155,20 @@ def test_lynguo_header_without_required_columns_is_one_quarantined_row(tmp_path)
     path.write_text("date,text\n2024-01-01,hello\n", encoding="utf-8")
     (row,) = list(parse("lynguo", path))
     assert row[0] == 1 and row[1] is None
-    assert row[2] == "line 1: the header lacks Fecha, Texto, Usuario; a Lynguo export has Fecha;Fuente;Texto;Enlace;Marca;Usuario;Opinion;Impacto"
+    assert (
+        row[2]
+        == "line 1: the header lacks Fecha, Texto, Usuario; a Lynguo export has Fecha;Fuente;Texto;Enlace;Marca;Usuario;Opinion;Impacto"
+    )
 
 
 def test_enrichment_language_sentiment_sdgs_hashtags(enricher):
     assert normalise_hashtag("＃CitizenScience") == "citizenscience"
     assert normalise_hashtag("#ＳＤＧ１３") == "sdg13"  # full-width forms fold (NFKC)
     assert enricher.language("en-GB", "") == ("en", False)
-    assert enricher.language("und", "Hoy contamos aves en el parque con el proyecto de ciencia ciudadana") == ("es", True)
+    assert enricher.language("und", "Hoy contamos aves en el parque con el proyecto de ciencia ciudadana") == (
+        "es",
+        True,
+    )
     assert enricher.language(None, "ok 👍") == (None, True)  # too short to tell
     assert enricher.sentiment("en", "I love this wonderful project!") > 0.5
     assert enricher.sentiment("en", "This is terrible and sad") < -0.5

@@ -61,11 +61,21 @@ def load_bytes(wh, format: str, name: str, data: bytes):
 
 
 # any JSON value, including lone surrogates, NULs, huge and negative numbers
-scalars = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False) | st.text()
-anything = st.recursive(scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=10)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text()
+)
+anything = st.recursive(
+    scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3), max_leaves=10
+)
 maybe = lambda strategy: strategy | anything  # noqa: E731  a valid-looking value, or anything at all
 ids = maybe(st.from_regex(r"\A[0-9]{1,20}\Z"))
-stamps = maybe(st.datetimes().map(lambda d: d.isoformat() + "Z") | st.sampled_from(["2024-03-05T10:15:00.000Z", "2024-13-01", ""]))
+stamps = maybe(
+    st.datetimes().map(lambda d: d.isoformat() + "Z") | st.sampled_from(["2024-03-05T10:15:00.000Z", "2024-13-01", ""])
+)
 counts = maybe(st.integers(min_value=-5, max_value=2**64))
 tags = st.lists(st.fixed_dictionaries({"tag": maybe(st.text(min_size=1))}), max_size=3)
 
@@ -74,7 +84,11 @@ tweets = st.fixed_dictionaries(
     optional={
         "lang": maybe(st.sampled_from(["en", "und", "es", "zh-cn", "qme"])),
         "referenced_tweets": maybe(
-            st.lists(st.fixed_dictionaries({"type": maybe(st.sampled_from(["retweeted", "quoted", "replied_to"])), "id": ids}))
+            st.lists(
+                st.fixed_dictionaries(
+                    {"type": maybe(st.sampled_from(["retweeted", "quoted", "replied_to"])), "id": ids}
+                )
+            )
         ),
         "entities": maybe(
             st.fixed_dictionaries(
@@ -86,14 +100,20 @@ tweets = st.fixed_dictionaries(
                 },
             )
         ),
-        "public_metrics": maybe(st.dictionaries(st.sampled_from(["like_count", "retweet_count", "reply_count"]), counts)),
+        "public_metrics": maybe(
+            st.dictionaries(st.sampled_from(["like_count", "retweet_count", "reply_count"]), counts)
+        ),
         "withheld": maybe(st.fixed_dictionaries({"copyright": anything, "country_codes": maybe(st.lists(st.text()))})),
     },
 )
 pages = st.fixed_dictionaries(
     {"data": maybe(st.lists(tweets, max_size=4))},
     optional={
-        "includes": maybe(st.fixed_dictionaries({"users": maybe(st.lists(st.fixed_dictionaries({"id": ids, "username": maybe(st.text())})))})),
+        "includes": maybe(
+            st.fixed_dictionaries(
+                {"users": maybe(st.lists(st.fixed_dictionaries({"id": ids, "username": maybe(st.text())})))}
+            )
+        ),
         "errors": maybe(st.lists(st.fixed_dictionaries({"resource_id": ids, "title": maybe(st.text())}))),
         "meta": anything,
     },
@@ -126,10 +146,18 @@ def test_twitter_v2_any_input_loads_or_is_quarantined(wh, pages, layout, cut, no
 
 
 accounts = st.fixed_dictionaries(
-    {"acct": maybe(st.text(min_size=1)), "url": maybe(st.sampled_from(["https://mastodon.social/@a", "not a url", "http://[::1"]))}
+    {
+        "acct": maybe(st.text(min_size=1)),
+        "url": maybe(st.sampled_from(["https://mastodon.social/@a", "not a url", "http://[::1"])),
+    }
 )
 statuses = st.fixed_dictionaries(
-    {"id": ids, "created_at": stamps, "account": maybe(accounts), "content": maybe(st.text().map(lambda t: f"<p>{t}</p>"))},
+    {
+        "id": ids,
+        "created_at": stamps,
+        "account": maybe(accounts),
+        "content": maybe(st.text().map(lambda t: f"<p>{t}</p>")),
+    },
     optional={
         "uri": maybe(st.text()),
         "visibility": maybe(st.sampled_from(["public", "unlisted", "private", "direct"])),

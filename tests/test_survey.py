@@ -154,7 +154,7 @@ def test_alphas_means_and_sds_match_numpy(built):
     got = rows(
         built.wh,
         "select wave, construct, cronbach_alpha, cronbach_alpha_std, n_complete, mean_score, sd_score, n_scored, n_items"
-        " from marts.survey_construct_reliability where survey = 'numpy_check'",
+        " from marts.agg_survey_construct_reliability where survey = 'numpy_check'",
     )
     assert len(got) == len(expected) == 2 * len(CONSTRUCTS)
     for wave, construct, alpha, alpha_std, n_complete, mean, sd, n_scored, n_items in got:
@@ -174,7 +174,7 @@ def test_alphas_means_and_sds_match_numpy(built):
 def test_reverse_coded_item_is_flipped(built):
     # with LRN04 flipped, it correlates positively with its construct: the alpha stays high
     alphas = rows(
-        built.wh, "select cronbach_alpha from marts.survey_construct_reliability where construct = 'learn_knowledge'"
+        built.wh, "select cronbach_alpha from marts.agg_survey_construct_reliability where construct = 'learn_knowledge'"
     )
     assert alphas and all(float(a) > 0.7 for (a,) in alphas)
 

@@ -85,7 +85,9 @@ def published_counts(wh) -> dict[str, int]:
 
     with warehouse.connect(wh) as conn:
         warehouse.as_reporter(conn)
-        respondents = conn.execute("select count(distinct (survey, wave, respondent_key)) from marts.fct_survey_response")
+        respondents = conn.execute(
+            "select count(distinct (survey, wave, respondent_key)) from marts.fct_survey_response"
+        )
         posts = conn.execute("select count(*) from marts.fct_social_post")
         return {"respondents": respondents.fetchone()[0], "posts": posts.fetchone()[0]}
 
@@ -190,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("definition", type=Path, help="the mapping or codebook (for social: the file itself)")
     load.add_argument("file", type=Path, nargs="?", help="the export to load")
     load.add_argument(
-        "--format", choices=["twitter_v2", "mastodon", "lynguo"], help="social posts' format (default: from the file name)"
+        "--format",
+        choices=["twitter_v2", "mastodon", "lynguo"],
+        help="social posts' format (default: from the file name)",
     )
     load.set_defaults(func=_load)
 
@@ -222,13 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="write a synthetic inbox at scale (catalogues, surveys, social) in the real input formats"
     )
     generate.add_argument("--projects", type=int, default=1000, help="catalogue projects (default 1000)")
-    generate.add_argument("--posts", type=int, default=10000, help="social posts over the three formats (default 10000)")
-    generate.add_argument("--respondents", type=int, default=600, help="survey respondents over both waves (default 600)")
+    generate.add_argument(
+        "--posts", type=int, default=10000, help="social posts over the three formats (default 10000)"
+    )
+    generate.add_argument(
+        "--respondents", type=int, default=600, help="survey respondents over both waves (default 600)"
+    )
     generate.add_argument("--seed", type=int, default=0, help="the same seed writes the same files")
     generate.add_argument("--out", type=Path, help="the inbox folder to write (default $CSTRACK_HOME/generated)")
     generate.set_defaults(func=_generate)
 
-    quality = commands.add_parser("quality", help="quality suites: `define` writes plugins/cstrack/suites.py into expectations/gx/")
+    quality = commands.add_parser(
+        "quality", help="quality suites: `define` writes plugins/cstrack/suites.py into expectations/gx/"
+    )
     quality.add_argument("action", choices=["define"])
     quality.set_defaults(func=_quality)
 

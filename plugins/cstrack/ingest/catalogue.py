@@ -98,7 +98,8 @@ class Mapping:
             records=spec.get("records"),
             sheet=spec.get("sheet", 0),
             sha256=hashlib.sha256(raw).hexdigest(),
-            credit=spec.get("credit") or f"{spec.get('title', spec['source'])} ({spec.get('licence', 'licence not stated')})",
+            credit=spec.get("credit")
+            or f"{spec.get('title', spec['source'])} ({spec.get('licence', 'licence not stated')})",
         )
 
 
@@ -225,7 +226,6 @@ class CsvReader(Reader):
         header = self.columns
         for number, _line, cells, reason in self.file.rows():
             yield number, (dict(zip(header, cells)) if cells is not None else None), reason
-
 
 
 _LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")

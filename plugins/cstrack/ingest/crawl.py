@@ -554,7 +554,6 @@ def extract_page(platform: Platform, url: str, body: bytes, canon: extract.Canon
     return extract.extract_html(url, body, canon, platform.options["fields"])
 
 
-
 def _flag(wh: warehouse.Warehouse, crawl_id: int) -> tuple[bool, str | None]:
     """Flag the crawl when its project count is below half of the platform's previous crawl's."""
     with warehouse.connect(wh) as conn:

@@ -89,7 +89,11 @@ _MISS = _Unmapped(None)
 def _long_text(collapsed: str) -> bool:
     """True when a collapsed string cannot be a placeholder: is_placeholder's own shortcut, where the
     non-whitespace length of a collapsed string is its length less its spaces (no second split)."""
-    return len(collapsed) > 4 * LONGEST_PLACEHOLDER and len(collapsed) - collapsed.count(" ") > LONGEST_PLACEHOLDER  # not cached: an _Unmapped too, so a cache hit needs a single check
+    return (
+        len(collapsed) > 4 * LONGEST_PLACEHOLDER and len(collapsed) - collapsed.count(" ") > LONGEST_PLACEHOLDER
+    )  # not cached: an _Unmapped too, so a cache hit needs a single check
+
+
 # how record() treats each field: kept as is (sdgs), list, coordinate, cached per value, or parsed each time
 _SDGS, _LIST, _COORDINATE, _CACHED, _PARSED = range(5)
 

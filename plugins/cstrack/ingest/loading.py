@@ -113,13 +113,19 @@ class Load:
             try:
                 with conn.transaction():
                     # one loader per source at a time; the second waits, then sees the first's load_run
-                    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{self.kind}:{self.source_system}",))
+                    conn.execute(
+                        "select pg_advisory_xact_lock(hashtext(%s))", (f"load:{self.kind}:{self.source_system}",)
+                    )
                     previous = self._already_loaded(conn)
                     if previous is not None:
                         return previous
                     load_id = self._open(conn)
                     read, loaded, rejected = self._copy(conn, load_id, into, rows, to_values, progress)
-                    duplicates = _quarantine_duplicates(conn, into.name, into.duplicate_key, load_id) if into.duplicate_key else 0
+                    duplicates = (
+                        _quarantine_duplicates(conn, into.name, into.duplicate_key, load_id)
+                        if into.duplicate_key
+                        else 0
+                    )
                     if after_copy is not None:
                         after_copy(conn, load_id)
                     self._write_quarantine(conn, rejected)
@@ -187,7 +193,9 @@ class Load:
 
     def _write_unmapped(self, conn, load_id: int, unmapped: Counter | None) -> None:
         if unmapped:
-            with conn.cursor().copy("copy ops.unmapped_values (load_id, source_system, field, value, n) from stdin") as copy:
+            with conn.cursor().copy(
+                "copy ops.unmapped_values (load_id, source_system, field, value, n) from stdin"
+            ) as copy:
                 for (field, value), n in unmapped.items():
                     copy.write_row((load_id, self.source_system, field, value, n))
 

@@ -107,8 +107,11 @@ class CsvFile:
                     if len(cells) != width:
                         extra = cells[width:]
                         if len(cells) < width or any(cell.strip() for cell in extra):
-                            yield number, start, None, (
-                                f"line {start}: {len(cells)} fields where the header has {width}"
+                            yield (
+                                number,
+                                start,
+                                None,
+                                (f"line {start}: {len(cells)} fields where the header has {width}"),
                             )
                             continue
                         cells = cells[:width]  # trailing empty fields (a spreadsheet's extra delimiters)
@@ -134,7 +137,9 @@ class CsvFile:
         except (UnicodeError, csv.Error):  # a UTF-16 file without its BOM; a line past the cell cap
             row = None
         where = "the header" if row == 0 else f"row {row}" if row is not None else "a row"
-        return MappingError(f"{self.path}: {where} (line {line}, byte {offset}): not valid {self.encoding}: {exc.reason}")
+        return MappingError(
+            f"{self.path}: {where} (line {line}, byte {offset}): not valid {self.encoding}: {exc.reason}"
+        )
 
     def _row_at_line(self, line: int) -> int:
         with self._open(errors="replace") as handle:
@@ -210,7 +215,9 @@ def xlsx_rows(path: Path, sheet: int | str, definition: Path) -> Iterator[tuple]
         try:
             worksheet = book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]
         except (IndexError, KeyError):
-            raise MappingError(f"{definition}: sheet {sheet!r} not found in {path}; its sheets: {book.sheetnames}") from None
+            raise MappingError(
+                f"{definition}: sheet {sheet!r} not found in {path}; its sheets: {book.sheetnames}"
+            ) from None
         try:
             yield from worksheet.iter_rows(values_only=True)
         except Exception as exc:  # noqa: BLE001 -- a damaged sheet part: XML or zip errors while reading

@@ -406,7 +406,7 @@ class XlsxReader(Reader):
         header = [_text(c) for c in next(rows, ())]
         for number, values in enumerate(rows, start=1):
             if any(_text(v) for v in values):
-                if any(_text(v) for v in values[len(header):]):  # an answer no header names: like a CSV row
+                if any(_text(v) for v in values[len(header) :]):  # an answer no header names: like a CSV row
                     yield number, None, f"row {number}: a value beyond the header's {len(header)} columns"
                     continue
                 for column, value in zip(header, values):
@@ -706,7 +706,9 @@ def load_survey(codebook_path: str | Path, data_path: str | Path, wh=None, progr
 
     answers = RawTable("raw.survey_answer", ("codebook", "survey", "wave", "respondent_key", "item", "value"))
     load = Load("survey", cb.name, cb.sha256, path=data_path)
-    return load.run(answers, cells(), unmapped=row_reader.unmapped, after_copy=write_companions, wh=wh, progress=progress)
+    return load.run(
+        answers, cells(), unmapped=row_reader.unmapped, after_copy=write_companions, wh=wh, progress=progress
+    )
 
 
 def load_survey_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None = None) -> list[LoadResult]:

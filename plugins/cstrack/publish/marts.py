@@ -32,6 +32,7 @@ from cstrack.transform import dbt
 PUBLISHED = PUBLISHED_SCHEMA
 BUILD = BUILD_SCHEMA
 
+
 @dataclass
 class Plan:
     full: bool
@@ -133,7 +134,9 @@ def build(wh: warehouse.Warehouse | None = None, full_refresh: bool = False) -> 
             conn.execute("update ops.gate_scope set since_commit_seq = %s", (plan.since_commit_seq,))
         print(f"build plan: {'full build' if plan.full else 'incremental build'} ({plan.reason})", flush=True)
         with _step("validating raw (quality gate)" + ("" if plan.full else " on the new loads")):
-            gates.validate_raw(wh, None if plan.full else {t for source in plan.changed for t in sources.raw_tables(source)})
+            gates.validate_raw(
+                wh, None if plan.full else {t for source in plan.changed for t in sources.raw_tables(source)}
+            )
         if plan.full:  # incremental builds follow new loads, which are fresh; a full build checks every source
             with _step("checking source freshness"):
                 dbt.run_dbt(["source", "freshness"], wh, marts_schema=BUILD)  # warns past 45 days, never stops
@@ -191,19 +194,29 @@ def publish(wh: warehouse.Warehouse, state: dict | None = None) -> dict[str, int
         if not tables:
             raise CstrackError(f"nothing to publish: schema {BUILD} holds no tables")
         counts = {
-            t: conn.execute(sql.SQL("select count(*) from {}.{}").format(sql.Identifier(BUILD), sql.Identifier(t))).fetchone()[0]
+            t: conn.execute(
+                sql.SQL("select count(*) from {}.{}").format(sql.Identifier(BUILD), sql.Identifier(t))
+            ).fetchone()[0]
             for t in tables
         }
         with conn.transaction():
             _write_refresh_info(conn, BUILD, counts, state or current_state(conn))
-            conn.execute(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(BUILD), sql.Identifier(REPORTER_ROLE)))
+            conn.execute(
+                sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(BUILD), sql.Identifier(REPORTER_ROLE))
+            )
             exists = conn.execute("select 1 from pg_namespace where nspname = %s", (PUBLISHED,)).fetchone()
             if exists:
                 conn.execute(sql.SQL("alter schema {} rename to marts_previous").format(sql.Identifier(PUBLISHED)))
-            conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED)))
+            conn.execute(
+                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(BUILD), sql.Identifier(PUBLISHED))
+            )
             if exists:  # the previous marts become the next build's starting point
                 conn.execute(sql.SQL("alter schema marts_previous rename to {}").format(sql.Identifier(BUILD)))
-                conn.execute(sql.SQL("revoke usage on schema {} from {}").format(sql.Identifier(BUILD), sql.Identifier(REPORTER_ROLE)))
+                conn.execute(
+                    sql.SQL("revoke usage on schema {} from {}").format(
+                        sql.Identifier(BUILD), sql.Identifier(REPORTER_ROLE)
+                    )
+                )
                 conn.execute(sql.SQL("drop table {}.refresh_info").format(sql.Identifier(BUILD)))
             conn.execute("insert into ops.publish (tables) values (%s)", (json.dumps(counts),))
     return counts
@@ -229,24 +242,32 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
             column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
             if table in candidates and _columns(conn, BUILD, table) == columns and table in keys:
                 key = sql.SQL(", ").join(map(sql.Identifier, keys[table]))
-                changed = sql.SQL("({}) in (select {} from {} where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {}))").format(
-                    key, key, src, dst
-                )
+                changed = sql.SQL(
+                    "({}) in (select {} from {} where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {}))"
+                ).format(key, key, src, dst)
                 conn.execute(sql.SQL("delete from {} where {}").format(dst, changed))
                 if not _is_row_key(conn, PUBLISHED, table, keys[table]):
                     # a group key (a month) has no rows left when all its posts moved to another group
                     conn.execute(sql.SQL("delete from {} where ({}) in (select {} from {} except select {} from {})").format(
                         dst, key, key, dst, key, src
                     ))  # fmt: skip
-                conn.execute(sql.SQL("insert into {} ({}) select {} from {} where {}").format(dst, column_list, column_list, src, changed))
+                conn.execute(
+                    sql.SQL("insert into {} ({}) select {} from {} where {}").format(
+                        dst, column_list, column_list, src, changed
+                    )
+                )
                 continue  # a few rows: the statistics stay good enough
             elif table in candidates and _columns(conn, BUILD, table) == columns:
                 conn.execute(sql.SQL("truncate {}").format(dst))
-                conn.execute(sql.SQL("insert into {} ({}) select {} from {}").format(dst, column_list, column_list, src))
+                conn.execute(
+                    sql.SQL("insert into {} ({}) select {} from {}").format(dst, column_list, column_list, src)
+                )
             else:
                 conn.execute(sql.SQL("drop table if exists {} cascade").format(dst))
                 conn.execute(sql.SQL("create table {} (like {} including all excluding indexes)").format(dst, src))
-                conn.execute(sql.SQL("insert into {} ({}) select {} from {}").format(dst, column_list, column_list, src))
+                conn.execute(
+                    sql.SQL("insert into {} ({}) select {} from {}").format(dst, column_list, column_list, src)
+                )
                 # indexes after the rows: building one is faster than maintaining it row by row
                 for (definition,) in conn.execute(
                     "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (PUBLISHED, table)

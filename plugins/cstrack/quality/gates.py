@@ -112,7 +112,9 @@ def validate_marts(wh: warehouse.Warehouse, tables: set[str] | None = None) -> l
     return run_gate("marts_gate", wh, ASSET_SCHEMA, None if tables is None else {f"marts.{t}" for t in tables})
 
 
-def run_gate(checkpoint: str, wh: warehouse.Warehouse, schema: str, suites: set[str] | None = None) -> list[SuiteOutcome]:
+def run_gate(
+    checkpoint: str, wh: warehouse.Warehouse, schema: str, suites: set[str] | None = None
+) -> list[SuiteOutcome]:
     """Run a checkpoint (or only its `suites`), record the results in ops, rebuild the Data Docs; raise on a
     critical failure."""
     if suites is not None and not suites:

@@ -149,7 +149,9 @@ def ppsr_project(row: dict) -> tuple[dict, list[str]]:
             # a difference in years, the unit both dates are known in (as the inventory: P5Y from 1989 to 1994)
             end, duration = _year_end(row["end_year"]), f"P{row['end_year'] - row['start_year']}Y"
         else:
-            warnings.append(f"projectEndDate: end year {row['end_year']} is before start year {row['start_year']}, written as Unknown")
+            warnings.append(
+                f"projectEndDate: end year {row['end_year']} is before start year {row['start_year']}, written as Unknown"
+            )
     science_type = next((science_types()[t] for t in row["topics"] if t in science_types()), None)
     loaded = row["loaded_at"].isoformat() if row["loaded_at"] else None
     location = {}

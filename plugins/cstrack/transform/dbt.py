@@ -92,7 +92,11 @@ def incremental_keys(schema: str = BUILD_SCHEMA) -> dict[str, list[str]]:
     keys = {}
     for node in _artifact("manifest.json")["nodes"].values():
         cfg = node.get("config", {})
-        if node.get("resource_type") == "model" and node.get("schema") == schema and cfg.get("materialized") == "incremental":
+        if (
+            node.get("resource_type") == "model"
+            and node.get("schema") == schema
+            and cfg.get("materialized") == "incremental"
+        ):
             key = cfg.get("unique_key")
             keys[node.get("alias") or node["name"]] = [key] if isinstance(key, str) else list(key)
     return keys

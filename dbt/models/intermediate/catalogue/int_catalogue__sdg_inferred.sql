@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='sync_all_columns') }}
 -- SDGs inferred from the text of every record: a keyword of the seed sdg_keyword, in the record's language
 -- (English when unknown), found by full-text search (stemmed, phrases in order). Computed for labelled
--- records too, so that marts.sdg_tagging_evaluation can measure it against the labels.
+-- records too, so that marts.rpt_sdg_tagging_evaluation can measure it against the labels.
 -- Incremental: a record is tagged again only when its text, its language or the keyword seed changed
 -- (tag_hash); a record without any match keeps one row with sdg null, so it is not tagged again either.
 with keywords as (

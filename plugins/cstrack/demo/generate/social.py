@@ -89,7 +89,9 @@ def catalogue_projects() -> list[str]:
         if not data.is_file() or not column:
             continue
         with data.open(encoding="utf-8-sig", newline="") as handle:
-            urls += [row[column].strip() for row in csv.DictReader(handle) if (row.get(column) or "").startswith("http")]
+            urls += [
+                row[column].strip() for row in csv.DictReader(handle) if (row.get(column) or "").startswith("http")
+            ]
     return sorted(set(urls))
 
 
@@ -106,7 +108,9 @@ class PostFactory:
         self.platform, self.posts, self.start = platform, posts, start
         self.span = timedelta(days=30.4 * months)
         self.urls = catalogue_projects()
-        self.accounts = [a for a in project_accounts() if a["platform"] == ("mastodon" if platform == "mastodon" else "twitter")]
+        self.accounts = [
+            a for a in project_accounts() if a["platform"] == ("mastodon" if platform == "mastodon" else "twitter")
+        ]
         self.users = [f"{self.rng.choice(NAMES)}_{i:05d}" for i in range(max(40, posts // 15))]
         # Zipf-like popularity: a few projects get most of the talk
         self.url_weights = [1 / (rank + 1) for rank in range(len(self.urls))]
@@ -124,7 +128,12 @@ class PostFactory:
         language = rng.choices(self.languages, self.language_weights)[0]
         referenced = rng.choice(self.recent) if kind != "original" else None
         if kind == "repost":
-            text, tags, url, language = referenced["text"], referenced["tags"], referenced["url"], referenced["language"]
+            text, tags, url, language = (
+                referenced["text"],
+                referenced["tags"],
+                referenced["url"],
+                referenced["language"],
+            )
         else:
             url = None
             if account:
@@ -139,10 +148,18 @@ class PostFactory:
             tags = rng.sample(LOCAL_TAGS[language], 1) + rng.sample(TOPIC_TAGS, rng.randint(0, 2))
             tags = list(dict.fromkeys(tags + ([project_tag] if project_tag else [])))
             project = account["hashtag"] if account else rng.choice(PROJECT_WORDS[language])
-            text = rng.choice(TEMPLATES[language]).format(
-                project=project, task=rng.choice(TASKS[language]), emoji=rng.choice(EMOJI), sad=rng.choice(SAD),
-                tags=" ".join("#" + t for t in tags), url=url or "",
-            ).strip()
+            text = (
+                rng.choice(TEMPLATES[language])
+                .format(
+                    project=project,
+                    task=rng.choice(TASKS[language]),
+                    emoji=rng.choice(EMOJI),
+                    sad=rng.choice(SAD),
+                    tags=" ".join("#" + t for t in tags),
+                    url=url or "",
+                )
+                .strip()
+            )
             text = " ".join(text.split())
             if kind == "reply":
                 text = "@" + referenced["author"] + " " + text
@@ -170,7 +187,10 @@ def _iso(moment: datetime) -> str:
 def _entities(text: str, tags: list[str], url: str | None, mentions: list[tuple[str, str]]) -> dict:
     entities: dict = {}
     if tags:
-        entities["hashtags"] = [{"start": max(text.find("#" + t), 0), "end": max(text.find("#" + t), 0) + len(t) + 1, "tag": t} for t in tags]
+        entities["hashtags"] = [
+            {"start": max(text.find("#" + t), 0), "end": max(text.find("#" + t), 0) + len(t) + 1, "tag": t}
+            for t in tags
+        ]
     if mentions:
         entities["mentions"] = [{"start": 0, "end": len(h) + 1, "username": h, "id": i} for h, i in mentions]
     if url:
@@ -229,13 +249,19 @@ def write_twitter_v2(path: Path, factory: PostFactory, posts: int, as_array: boo
             page_number = page_start // PAGE_SIZE
             if page_number % 50 != 17:  # now and then a page comes without `includes`
                 authors = dict.fromkeys(p["author"] for p in batch)
-                page["includes"] = {"users": [{"id": _user_id(h), "username": h, "name": h.split("_")[0].title()} for h in authors]}
+                page["includes"] = {
+                    "users": [{"id": _user_id(h), "username": h, "name": h.split("_")[0].title()} for h in authors]
+                }
             if page_number % 20 == 5:  # a tweet deleted between search and lookup
                 missing = str(1_600_000_000_000_000_000 + page_start * 4096 + 3)
                 page["errors"] = [{"value": missing, "detail": f"Could not find tweet with ids: [{missing}].",
                                    "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
                                    "resource_id": missing, "type": "https://api.twitter.com/2/problems/resource-not-found"}]  # fmt: skip
-            page["meta"] = {"result_count": len(batch), "newest_id": page["data"][-1]["id"], "oldest_id": page["data"][0]["id"]}
+            page["meta"] = {
+                "result_count": len(batch),
+                "newest_id": page["data"][-1]["id"],
+                "oldest_id": page["data"][0]["id"],
+            }
             line = json.dumps(page, ensure_ascii=False)
             if as_array:
                 out.write(("," if page_start else "") + line + "\n")
@@ -245,7 +271,11 @@ def write_twitter_v2(path: Path, factory: PostFactory, posts: int, as_array: boo
 
 
 def _instance(handle: str) -> str:
-    return "fediscience.org" if hash_handle(handle) % 3 == 0 else ("mastodon.social" if hash_handle(handle) % 3 == 1 else "mastodon.nl")
+    return (
+        "fediscience.org"
+        if hash_handle(handle) % 3 == 0
+        else ("mastodon.social" if hash_handle(handle) % 3 == 1 else "mastodon.nl")
+    )
 
 
 def _acct(handle: str) -> tuple[str, str]:
@@ -262,14 +292,19 @@ def _status(post: dict, with_reblog: bool = True) -> dict:
     user, instance = acct.split("@")
     status_id = str(110_000_000_000_000_000 + post["index"] * 1024)
     tag_links = " ".join(
-        f'<a href="https://{instance}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>' for t in post["tags"]
+        f'<a href="https://{instance}/tags/{t}" class="mention hashtag" rel="tag">#<span>{t}</span></a>'
+        for t in post["tags"]
     )
     body = post["text"]
     for t in post["tags"]:
         body = body.replace("#" + t, "")
     if post["url"]:
         body = body.replace(post["url"], "")
-    link = f' <a href="{post["url"]}" rel="nofollow noopener" target="_blank">{post["url"][:30]}</a>' if post["url"] else ""
+    link = (
+        f' <a href="{post["url"]}" rel="nofollow noopener" target="_blank">{post["url"][:30]}</a>'
+        if post["url"]
+        else ""
+    )
     status = {
         "id": status_id,
         "uri": f"https://{instance}/users/{user}/statuses/{status_id}",
@@ -295,9 +330,17 @@ def _status(post: dict, with_reblog: bool = True) -> dict:
         elif post["kind"] == "reply":
             status["in_reply_to_id"] = ref_status["id"]
             ref_acct, ref_url = _acct(ref["author"])
-            status["mentions"] = [{"id": ref_status["account"]["id"], "username": ref_acct.split("@")[0], "acct": ref_acct, "url": ref_url}]
+            status["mentions"] = [
+                {
+                    "id": ref_status["account"]["id"],
+                    "username": ref_acct.split("@")[0],
+                    "acct": ref_acct,
+                    "url": ref_url,
+                }
+            ]
             status["content"] = status["content"].replace(
-                "@" + ref["author"], f'<span class="h-card"><a href="{ref_url}" class="u-url mention">@<span>{ref_acct.split("@")[0]}</span></a></span>'
+                "@" + ref["author"],
+                f'<span class="h-card"><a href="{ref_url}" class="u-url mention">@<span>{ref_acct.split("@")[0]}</span></a></span>',
             )
         else:
             status["quote"] = {"state": "accepted", "quoted_status": ref_status}
@@ -333,11 +376,28 @@ def write_lynguo(path: Path, factory: PostFactory, posts: int) -> None:
             stamp = post["when"].strftime("%d/%m/%Y %H:%M") if i % 2 else post["when"].strftime("%Y-%m-%d %H:%M:%S")
             marca = post["tags"][-1] if post["tags"] else "CitizenScience"
             impact = max(post["likes"], 0) * 120 + rng.randint(10, 900)
-            writer.writerow([stamp, source, text, link, marca, "@" + post["author"], rng.choice(OPINIONS), f"{impact:,}".replace(",", ".")])
+            writer.writerow(
+                [
+                    stamp,
+                    source,
+                    text,
+                    link,
+                    marca,
+                    "@" + post["author"],
+                    rng.choice(OPINIONS),
+                    f"{impact:,}".replace(",", "."),
+                ]
+            )
 
 
 def generate_social(
-    format: str, path: str | Path, posts: int, seed: int = 0, start: datetime | None = None, months: int = 12, as_array: bool = False
+    format: str,
+    path: str | Path,
+    posts: int,
+    seed: int = 0,
+    start: datetime | None = None,
+    months: int = 12,
+    as_array: bool = False,
 ) -> Path:
     """Write `posts` synthetic posts in `format` to `path`; the same arguments write the same bytes."""
     if format not in FORMATS:
@@ -367,20 +427,26 @@ def generate_sample(folder: str | Path, posts: int = 300, seed: int = 2024) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cstrack.demo.generate.social", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cstrack.demo.generate.social", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("out", type=Path, help="the file to write (with --sample: the folder)")
     parser.add_argument("--format", choices=FORMATS, default="twitter_v2")
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--json-array", action="store_true", help="twitter_v2: a JSON array of pages instead of JSON lines")
+    parser.add_argument(
+        "--json-array", action="store_true", help="twitter_v2: a JSON array of pages instead of JSON lines"
+    )
     parser.add_argument("--sample", action="store_true", help="write the three demo files into OUT")
     args = parser.parse_args(argv)
     if args.sample:
         for path in generate_sample(args.out):
             print(path)
     else:
-        print(generate_social(args.format, args.out, args.posts, args.seed, months=args.months, as_array=args.json_array))
+        print(
+            generate_social(args.format, args.out, args.posts, args.seed, months=args.months, as_array=args.json_array)
+        )
     return 0
 
 

@@ -97,7 +97,10 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
                     break
                 if not first:
                     if buf[pos] != ",":
-                        yield None, f"not valid JSON at {where(pos)}: expecting ',' between array elements; the rest of the file was not read"
+                        yield (
+                            None,
+                            f"not valid JSON at {where(pos)}: expecting ',' between array elements; the rest of the file was not read",
+                        )
                         return
                     pos += 1
                     if not skip_ws():

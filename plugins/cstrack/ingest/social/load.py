@@ -125,7 +125,9 @@ def load_social_file(path: Path, wh: warehouse.Warehouse | None = None, format: 
     """`cstrack load social FILE`: the format from --format, else from the file name."""
     format = format or format_of(Path(path))
     if format is None:
-        raise CstrackError(f"{path}: say the format with --format ({', '.join(FORMATS)}) or start the file name with it")
+        raise CstrackError(
+            f"{path}: say the format with --format ({', '.join(FORMATS)}) or start the file name with it"
+        )
     return load_social(format, path, wh)
 
 

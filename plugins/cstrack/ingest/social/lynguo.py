@@ -77,19 +77,31 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
         return
     keys = [_header_key(h) for h in header]
     positions = {key: i for i, key in enumerate(keys)}
-    missing = [c for c in LYNGUO_COLUMNS if _header_key(c) in ("fecha", "texto", "usuario") and _header_key(c) not in positions]
+    missing = [
+        c for c in LYNGUO_COLUMNS if _header_key(c) in ("fecha", "texto", "usuario") and _header_key(c) not in positions
+    ]
     if missing:
-        yield 1, None, (
-            f"line 1: the header lacks {', '.join(missing)}; a Lynguo export has {';'.join(LYNGUO_COLUMNS)}"
-        ), missing[0], snippet(";".join(header))
+        yield (
+            1,
+            None,
+            (f"line 1: the header lacks {', '.join(missing)}; a Lynguo export has {';'.join(LYNGUO_COLUMNS)}"),
+            missing[0],
+            snippet(";".join(header)),
+        )
         return
     for name in LYNGUO_COLUMNS:
         places = [str(i + 1) for i, key in enumerate(keys) if key == _header_key(name)]
         if len(places) > 1:
-            yield 1, None, (
-                f"line 1: the header names {name} {len(places)} times (columns {', '.join(places)}): which one "
-                f"holds the data is unknown, so the file was not read"
-            ), name, snippet(";".join(header))
+            yield (
+                1,
+                None,
+                (
+                    f"line 1: the header names {name} {len(places)} times (columns {', '.join(places)}): which one "
+                    f"holds the data is unknown, so the file was not read"
+                ),
+                name,
+                snippet(";".join(header)),
+            )
             return
     column = {c: positions.get(_header_key(c)) for c in LYNGUO_COLUMNS}
     latest = latest_post_at()
@@ -105,12 +117,24 @@ def lynguo_posts(path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, 
             except BadPost as exc:
                 yield line, None, f"line {line}: {exc}", exc.field, snippet(";".join(record))
             except RECORD_ERRORS as exc:
-                yield line, None, f"line {line}: malformed record ({type(exc).__name__}: {exc})", None, snippet(";".join(record))
+                yield (
+                    line,
+                    None,
+                    f"line {line}: malformed record ({type(exc).__name__}: {exc})",
+                    None,
+                    snippet(";".join(record)),
+                )
     except UnterminatedQuote as exc:
-        yield exc.line, None, (
-            f"line {exc.line}: a quoted cell opened here is never closed (unterminated quote?): nothing after it "
-            f"can be trusted, so this line and the rest of the file were not read"
-        ), None, None
+        yield (
+            exc.line,
+            None,
+            (
+                f"line {exc.line}: a quoted cell opened here is never closed (unterminated quote?): nothing after it "
+                f"can be trusted, so this line and the rest of the file were not read"
+            ),
+            None,
+            None,
+        )
     if unmapped is not None:
         for name, n in reader.nul_cells.items():
             unmapped[(snippet(name), NUL_REMOVED)] += n

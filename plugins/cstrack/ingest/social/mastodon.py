@@ -29,7 +29,9 @@ _BREAK = re.compile(r"<br\s*/?>|</p>", re.IGNORECASE)
 _HREF = re.compile(r"""<a\s[^>]*?href=["']([^"']+)["'][^>]*>""", re.IGNORECASE)
 
 
-def mastodon_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+def mastodon_posts(
+    path: Path, unmapped: Counter | None = None
+) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
     """(post number, post, reason, field, raw value) for each Status of a JSON array (or JSON lines).
     NUL characters removed from strings are counted in `unmapped` (key path, NUL_REMOVED)."""
     latest = latest_post_at()
@@ -82,7 +84,11 @@ def _status(status, latest: datetime) -> dict:
     acct = _acct(account)
     reblog = status.get("reblog") if isinstance(status.get("reblog"), dict) else None
     quote = as_dict(status.get("quote"))
-    quoted = quote.get("quoted_status") if isinstance(quote.get("quoted_status"), dict) else (quote if "uri" in quote else None)
+    quoted = (
+        quote.get("quoted_status")
+        if isinstance(quote.get("quoted_status"), dict)
+        else (quote if "uri" in quote else None)
+    )
     if reblog:
         kind, referenced = "repost", _status_id(reblog, "reblog.id")
     elif quoted:
@@ -95,7 +101,11 @@ def _status(status, latest: datetime) -> dict:
     content = content_of.get("content") or ""
     if not isinstance(content, str):
         raise BadPost("content", "content is not a string")
-    mentions = [m for m in map(as_dict, as_list(content_of.get("mentions"))) if isinstance(m.get("acct") or m.get("username"), str)]
+    mentions = [
+        m
+        for m in map(as_dict, as_list(content_of.get("mentions")))
+        if isinstance(m.get("acct") or m.get("username"), str)
+    ]
     mention_urls = {m.get("url") for m in mentions}
     urls = [
         html.unescape(href) for href in _HREF.findall(content)

@@ -70,9 +70,15 @@ def within_bounds(moment: datetime, field: str, value: str, latest: datetime) ->
     """`moment` if a post can have been made then; BadPost naming the field and value otherwise. Aware
     datetimes compare in UTC without overflow, so 9999-12-31T23:00-05:00 (year 10000 in UTC) is 'after'."""
     if moment < FIRST_POST_AT:
-        raise BadPost(field, f"{field} {value.strip()[:60]!r} is before 2006-03-21T00:00Z (the first tweet): impossible for a post")
+        raise BadPost(
+            field,
+            f"{field} {value.strip()[:60]!r} is before 2006-03-21T00:00Z (the first tweet): impossible for a post",
+        )
     if moment > latest:
-        raise BadPost(field, f"{field} {value.strip()[:60]!r} is after now + 1 day ({latest:%Y-%m-%dT%H:%MZ}): impossible for a post")
+        raise BadPost(
+            field,
+            f"{field} {value.strip()[:60]!r} is after now + 1 day ({latest:%Y-%m-%dT%H:%MZ}): impossible for a post",
+        )
     return moment
 
 

@@ -24,7 +24,9 @@ from cstrack.ingest.text import snippet
 _KIND_OF_REFERENCE = {"retweeted": "repost", "quoted": "quote", "replied_to": "reply"}
 
 
-def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+def twitter_posts(
+    path: Path, unmapped: Counter | None = None
+) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
     """(post number, post, reason, field, raw value) for each tweet of API v2 pages (JSON, JSONL or arrays).
 
     A page's `errors` for unavailable tweets (deleted, suspended, protected) are quarantined with their reason.
@@ -60,7 +62,13 @@ def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple
             except BadPost as exc:
                 yield number, None, f"page {page_number}: {exc}", exc.field, snippet(tweet)
             except RECORD_ERRORS as exc:
-                yield number, None, f"page {page_number}: malformed tweet ({type(exc).__name__}: {exc})", None, snippet(tweet)
+                yield (
+                    number,
+                    None,
+                    f"page {page_number}: malformed tweet ({type(exc).__name__}: {exc})",
+                    None,
+                    snippet(tweet),
+                )
         for problem in as_list(page.get("errors")):
             number += 1
             problem = as_dict(problem)
@@ -69,7 +77,13 @@ def twitter_posts(path: Path, unmapped: Counter | None = None) -> Iterator[tuple
             detail = problem.get("detail") or ""
             # a tweet of the request, or one an expansion names (a referenced tweet, a mentioned user)
             what = problem.get("resource_type") if isinstance(problem.get("resource_type"), str) else "tweet"
-            yield number, None, f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip(), "errors", snippet(problem)
+            yield (
+                number,
+                None,
+                f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip(),
+                "errors",
+                snippet(problem),
+            )
     record_nul(nul_removed, unmapped)
 
 
@@ -122,7 +136,8 @@ def _tweet(tweet, users: dict, latest: datetime) -> dict:
             if isinstance(m.get("username"), str)
         ],
         "urls": [
-            u.get("unwound_url") or u.get("expanded_url") or u.get("url") for u in map(as_dict, as_list(entities.get("urls")))
+            u.get("unwound_url") or u.get("expanded_url") or u.get("url")
+            for u in map(as_dict, as_list(entities.get("urls")))
         ],
         "like_count": count(metrics.get("like_count")),
         "repost_count": count(metrics.get("retweet_count")),
