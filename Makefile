@@ -30,10 +30,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m fast
 
-# What CI checks besides the tests: lint and formatting (ruff, configured in pyproject.toml).
+# What CI checks besides the tests: Python lint and formatting (ruff, configured in pyproject.toml) and the
+# dbt models' SQL (sqlfluff with the dbt templater, dbt/.sqlfluff; it compiles the models against the
+# PostgreSQL server of CSTRACK_PGHOST, default 127.0.0.1:5432).
 lint: $(STAMP)
 	$(BIN)/ruff check plugins dags tests benchmarks
 	$(BIN)/ruff format --check plugins dags tests benchmarks
+	cd dbt && CSTRACK_PGHOST=$${CSTRACK_PGHOST:-127.0.0.1} DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models
 
 # Every benchmark against its baseline in one run (benchmarks/README.md): about 50 minutes on the shared
 # 2-core machine, most of it building marts from 10^7 posts.

@@ -95,7 +95,9 @@ select
     c.record_key,
     c.project_key,
     case
-        when exists (select 1 from matches as m where (m.a = c.record_key or m.b = c.record_key) and m.rule = 'url') then 'url'
+        when exists (
+            select 1 from matches as m where (m.a = c.record_key or m.b = c.record_key) and m.rule = 'url'
+        ) then 'url'
         when exists (select 1 from matches as m where m.a = c.record_key or m.b = c.record_key) then 'title'
         else 'single'
     end as match_rule

@@ -19,13 +19,13 @@ scores as (
     select w.record_key, s.language, count(*) as hits
     from words as w
     inner join {{ ref('language_stopword') }} as s on s.word = w.word
-    group by 1, 2
+    group by w.record_key, s.language
 ),
 
 best as (
     select distinct on (record_key) record_key, language, hits
     from scores
-    order by record_key, hits desc, language
+    order by record_key asc, hits desc, language asc
 )
 
 select

@@ -28,7 +28,8 @@ select
     r.description,
     r.url,
     {{ normalise_url('r.url') }} as url_key,
-    -- letters and digits only, single-spaced, lower case: "The Great-Backyard  Bird Count!" -> "the great backyard bird count"
+    -- letters and digits only, single-spaced, lower case:
+    -- "The Great-Backyard  Bird Count!" -> "the great backyard bird count"
     btrim(regexp_replace(lower(r.title), '[^[:alnum:]]+', ' ', 'g')) as title_key,
     s.status,
     r.status_raw,
@@ -54,8 +55,12 @@ select
     r.organisation_type,
     r.funding,
     case when r.language ~ '^[a-z]{2}$' then r.language end as source_language,
-    case when r.latitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.latitude_raw::numeric) <= 90 then r.latitude_raw::numeric end as latitude,
-    case when r.longitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.longitude_raw::numeric) <= 180 then r.longitude_raw::numeric end as longitude,
+    case
+        when r.latitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.latitude_raw::numeric) <= 90 then r.latitude_raw::numeric
+    end as latitude,
+    case
+        when r.longitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.longitude_raw::numeric) <= 180 then r.longitude_raw::numeric
+    end as longitude,
     {{ jsonb_text_array('r.countries_json') }} as countries,
     {{ jsonb_text_array('r.topics_json') }} as topics,
     case when jsonb_typeof(r.sdgs_json) = 'array' then r.sdgs_json else '[]'::jsonb end as sdg_labels,

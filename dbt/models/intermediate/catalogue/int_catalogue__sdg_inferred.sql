@@ -1,4 +1,9 @@
-{{ config(materialized='incremental', unique_key='record_key', incremental_strategy='delete+insert', on_schema_change='sync_all_columns') }}
+{{ config(
+    materialized='incremental',
+    unique_key='record_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+) }}
 -- SDGs inferred from the text of every record: a keyword of the seed sdg_keyword, in the record's language
 -- (English when unknown), found by full-text search (stemmed, phrases in order). Computed for labelled
 -- records too, so that marts.rpt_sdg_tagging_evaluation can measure it against the labels.
@@ -21,7 +26,8 @@ records as (
 ),
 
 todo as (
-    select * from records as r
+    -- `r` is used by the incremental filter below
+    select * from records as r  -- noqa: AL05
     {# a table built before tag_hash existed is simply tagged again, in full #}
     {% if is_incremental() and 'tag_hash' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
     where not exists (select 1 from {{ this }} as t where t.record_key = r.record_key and t.tag_hash = r.tag_hash)

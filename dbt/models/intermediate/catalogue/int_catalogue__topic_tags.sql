@@ -21,7 +21,9 @@ docs as (
     select
         r.record_key,
         coalesce(l.language, 'en') as language,
-        to_tsvector({{ fts_config("coalesce(l.language, 'en')") }}, concat_ws(' ', r.title, r.aim, r.description)) as doc
+        to_tsvector(
+            {{ fts_config("coalesce(l.language, 'en')") }}, concat_ws(' ', r.title, r.aim, r.description)
+        ) as doc
     from records as r
     inner join {{ ref('int_catalogue__record_language') }} as l on l.record_key = r.record_key
     where not exists (select 1 from from_source as s where s.record_key = r.record_key)

@@ -50,7 +50,11 @@ post_urls_on_project_hosts as materialized (
     from posts as p
     cross join lateral unnest(p.urls) as l (url)
     inner join project_hosts as h on h.host = regexp_replace(
-        split_part(split_part(split_part(lower(btrim(l.url)), '#', 1), '?', 1), '/', case when l.url like '%://%' then 3 else 1 end),
+        split_part(
+            split_part(split_part(lower(btrim(l.url)), '#', 1), '?', 1),
+            '/',
+            case when l.url like '%://%' then 3 else 1 end
+        ),
         '^www[0-9]*\.', ''
     )
 ),

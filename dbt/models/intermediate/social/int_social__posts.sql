@@ -61,14 +61,17 @@ sources as (
         max(o.seen) filter (where o.{{ column }} is not null) over post as {{ column }}_seen,
         {%- endfor %}
         {%- for column in latest_non_empty %}
-        max(o.seen) filter (where cardinality(o.{{ column }}) > 0) over post as {{ column }}_seen{{ ',' if not loop.last }}
+        max(o.seen) filter (where cardinality(o.{{ column }}) > 0) over post
+            as {{ column }}_seen{{ ',' if not loop.last }}
         {%- endfor %}
     from (
         select
             *,
             array[load_commit_seq, source_row] as seen,
             -- a language the source gave (2) beats a detected one (1), which beats none (0); then the newest
-            array[case when language is null then 0 when language_detected then 1 else 2 end, load_commit_seq, source_row] as language_rank
+            array[
+                case when language is null then 0 when language_detected then 1 else 2 end, load_commit_seq, source_row
+            ] as language_rank
         from observations
     ) as o
     window post as (partition by platform, post_id)

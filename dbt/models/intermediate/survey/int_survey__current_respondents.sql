@@ -9,4 +9,4 @@ select distinct on (survey, wave, respondent_key)
     respondent_key,
     submitted_at
 from {{ ref('stg_survey__respondents') }}
-order by survey, wave, respondent_key, load_id desc
+order by survey asc, wave asc, respondent_key asc, load_id desc

@@ -13,7 +13,7 @@ best as (
     select distinct on (project_key) *
     from records
     order by
-        project_key,
+        project_key asc,
         (aim is not null)::int + (description is not null)::int + (url is not null)::int + (status is not null)::int
         + (start_year is not null)::int + (lead_organisation is not null)::int desc,
         record_key
@@ -26,14 +26,14 @@ summary as (
         string_agg(distinct source_system, ', ' order by source_system) as platforms,
         max(loaded_at) as loaded_at
     from records
-    group by 1
+    group by project_key
 ),
 
 countries as (
     select r.project_key, count(distinct lower(c.code)) as n_countries
     from records as r
     cross join lateral unnest(r.countries) as c (code)
-    group by 1
+    group by r.project_key
 )
 
 select

@@ -7,5 +7,5 @@ select
     count(distinct q.load_id)::bigint as loads,
     max(q.quarantined_at) as last_quarantined_at
 from {{ source('ops', 'quarantine') }} as q
-join {{ source('ops', 'load_run') }} as l on l.load_id = q.load_id
+inner join {{ source('ops', 'load_run') }} as l on l.load_id = q.load_id
 group by 1, 2, 3

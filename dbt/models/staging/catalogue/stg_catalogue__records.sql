@@ -9,7 +9,7 @@ with latest_load as (
         finished_at
     from {{ source('ops', 'load_run') }}
     where source_kind in ('catalogue', 'crawl') and status = 'succeeded'
-    order by source_system, load_id desc
+    order by source_system asc, load_id desc
 )
 
 select
