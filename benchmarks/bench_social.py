@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "loader_growth_mb": round((load["peak_rss_kb"] - load["baseline_rss_kb"]) / 1024, 1),
                                  "worker_peak_rss_mb": round(load["worker_peak_rss_kb"] / 1024, 1)}  # fmt: skip
             print(
-                f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s ({load['cpu_seconds']:.1f} s CPU), peak RSS {memory[str(size)]}",
+                f"loaded {load['rows_loaded']} of {load['rows_read']} in {load['seconds']:.1f} s"
+                f" ({load['cpu_seconds']:.1f} s CPU), peak RSS {memory[str(size)]}",
                 flush=True,
             )
             if size == args.posts:

@@ -1,8 +1,9 @@
 """Row count and checksum of every published mart, to show a refactoring left the demo's output unchanged.
 
 Columns that differ between any two runs by nature (timestamps, durations, load ids and commit sequence
-numbers, run ids, the build state with its code fingerprint) are left out of the checksum, and so is the demo sites' random port; the rows are hashed
-in a fixed order. Pseudonyms depend on the key: compare runs with the same CSTRACK_PSEUDONYM_KEY.
+numbers, run ids, the build state with its code fingerprint) are left out of the checksum, and so is the demo
+sites' random port; the rows are hashed in a fixed order. Pseudonyms depend on the key: compare runs with the
+same CSTRACK_PSEUDONYM_KEY.
 Usage: CSTRACK_HOME=... python benchmarks/marts_fingerprint.py [--json OUT]
 """
 

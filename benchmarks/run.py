@@ -41,9 +41,9 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-import bench_catalogue
-import bench_extract
-import bench_social
+import bench_catalogue  # noqa: E402 -- sibling modules: importable once BENCH is on sys.path
+import bench_extract  # noqa: E402
+import bench_social  # noqa: E402
 
 SERVER = os.environ.get("WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SIZES = {
@@ -172,7 +172,8 @@ def catalogue_load(rows: int, workdir: Path, baselines: bool = False) -> dict:
             twin_seconds = bench_catalogue.copy_same_rows(wh.conninfo, load["load_id"])
             out.update(
                 copy_csv_seconds=round(copy_seconds, 2), copy_mapped_rows_seconds=round(twin_seconds, 2),
-                loader_rows_per_second=round(rows / load["seconds"]), copy_csv_rows_per_second=round(rows / copy_seconds),
+                loader_rows_per_second=round(rows / load["seconds"]),
+                copy_csv_rows_per_second=round(rows / copy_seconds),
                 ratio=round(copy_seconds / load["seconds"], 3),
                 ratio_to_copy_mapped_rows=round(twin_seconds / load["seconds"], 3),
             )  # fmt: skip
@@ -225,7 +226,8 @@ def bench_survey_section(sizes: dict, workdir: Path) -> dict:
             copy_seconds = time.perf_counter() - started
             (copied,) = conn.execute("select count(*) from raw.survey_answer_twin").fetchone()
     return {
-        "respondents": n, "cells_read": result.rows_read, "cells_loaded": result.rows_loaded, "answer_rows_copied": copied,
+        "respondents": n, "cells_read": result.rows_read, "cells_loaded": result.rows_loaded,
+        "answer_rows_copied": copied,
         "loader_seconds": round(seconds, 2), "copy_answer_rows_seconds": round(copy_seconds, 2),
         "loader_cells_per_second": round(result.rows_read / seconds), "ratio": round(copy_seconds / seconds, 3),
     }  # fmt: skip
@@ -307,9 +309,11 @@ def multiply_posts(wh, load_id: int, target: int) -> dict:
         ).fetchone()
         for n in range(1, copies + 1):
             new_load = conn.execute(
-                "insert into ops.load_run (source_kind, source_system, source_file, content_hash, mapping_hash, rows_read,"
+                "insert into ops.load_run (source_kind, source_system,"
+                " source_file, content_hash, mapping_hash, rows_read,"
                 " rows_loaded, rows_quarantined, status, finished_at) select source_kind, source_system,"
-                " source_file || ' (benchmark copy ' || %s || ')', content_hash || '-copy-' || %s, mapping_hash, rows_loaded,"
+                " source_file || ' (benchmark copy ' || %s || ')',"
+                " content_hash || '-copy-' || %s, mapping_hash, rows_loaded,"
                 " rows_loaded, 0, 'succeeded', now() from ops.load_run where load_id = %s returning load_id",
                 (n, n, load_id),
             ).fetchone()[0]
@@ -354,7 +358,8 @@ def card_timings(wh, runs: int) -> list[dict]:
                             break  # far slower than the target: a few runs say so, twenty would take minutes
                     results.append({
                         "dashboard": dashboard.id, "card": card.id, "filters": variant, "runs": len(times),
-                        "p95_ms": round(statistics.quantiles(times, n=20, method="inclusive")[18], 2) if len(times) > 1 else times[0],
+                        "p95_ms": (round(statistics.quantiles(times, n=20, method="inclusive")[18], 2)
+                                   if len(times) > 1 else times[0]),
                         "median_ms": round(statistics.median(times), 2), "max_ms": round(max(times), 2),
                     })  # fmt: skip
     return results
@@ -376,7 +381,8 @@ def social_loads(sizes: dict, wh, workdir: Path) -> dict:
             posts_seconds, _ = bench_social.raw_posts_copy_seconds(wh.conninfo, path, workdir)
             copy_seconds, _ = bench_social.raw_copy_seconds(wh.conninfo, load["load_id"], workdir)
             out.update(
-                posts=posts, load_id=load["load_id"], rows_read=load["rows_read"], loader_seconds=round(load["seconds"], 2),
+                posts=posts, load_id=load["load_id"], rows_read=load["rows_read"],
+                loader_seconds=round(load["seconds"], 2),
                 loader_posts_per_second=round(load["rows_read"] / load["seconds"]),
                 copy_posts_json_seconds=round(posts_seconds, 2), copy_output_rows_seconds=round(copy_seconds, 2),
                 ratio=round(posts_seconds / load["seconds"], 3),
@@ -490,7 +496,8 @@ def rows_of(results: dict) -> list[tuple]:
         rows.append((
             f"survey loader ({survey['respondents']} respondents, {survey['cells_read']} cells), cells/s",
             survey["loader_cells_per_second"],
-            f"{round(survey['answer_rows_copied'] / survey['copy_answer_rows_seconds'])} (COPY of the same answer rows)",
+            f"{round(survey['answer_rows_copied'] / survey['copy_answer_rows_seconds'])}"
+            " (COPY of the same answer rows)",
             survey["ratio"], ">= 0.25", survey["ratio"] >= 0.25,
         ))  # fmt: skip
     social = results.get("social")
@@ -506,7 +513,8 @@ def rows_of(results: dict) -> list[tuple]:
             (small, a), (large, b) = sorted(mem.items(), key=lambda kv: int(kv[0]))
             ratio = round(b["peak_rss_mb"] / a["peak_rss_mb"], 3)
             rows.append((
-                f"{name} loader peak RSS at {int(large):,} rows, MB", b["peak_rss_mb"], f"{a['peak_rss_mb']} (at {int(small):,} rows)",
+                f"{name} loader peak RSS at {int(large):,} rows, MB", b["peak_rss_mb"],
+                f"{a['peak_rss_mb']} (at {int(small):,} rows)",
                 ratio, "<= 1.2", ratio <= 1.2,
             ))  # fmt: skip
     refresh = (social or {}).get("refresh")
@@ -527,10 +535,12 @@ def rows_of(results: dict) -> list[tuple]:
         rows.append((
             (
                 f"dashboard marts ({dash['mart_posts']:,} posts) built from {dash['raw_posts']:,} raw posts"
-                f" ({dash['generated_in_sql']['copies']} copies of the loaded posts made in SQL; build, gates, publish), s"
+                f" ({dash['generated_in_sql']['copies']} copies of the"
+                " loaded posts made in SQL; build, gates, publish), s"
             ),
             dash["build_seconds"],
-            f"raw gate {dash['gates_seconds'].get('raw_gate')} s, marts gate {dash['gates_seconds'].get('marts_gate')} s",
+            f"raw gate {dash['gates_seconds'].get('raw_gate')} s,"
+            f" marts gate {dash['gates_seconds'].get('marts_gate')} s",
             "", "", None,
         ))  # fmt: skip
     if dash and dash.get("cards"):
@@ -597,7 +607,8 @@ def markdown(results: dict) -> str:
             f" a slow one: at least {MIN_CARD_RUNS} runs, then stop after {CARD_BUDGET_SECONDS:.0f} s):"
         )
         lines += ["", title, "",
-                  "| dashboard | card | filters | runs | median ms | p95 ms | max ms | < 200 ms? |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| dashboard | card | filters | runs | median ms | p95 ms | max ms | < 200 ms? |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for c in dash["cards"]:
             ok = "yes" if c["p95_ms"] < 200 else "**no**"
             lines.append(
@@ -664,7 +675,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         choices=["dashboards", "refresh"],
-        help="one part only (the dashboards, or the full and incremental refresh): replaces it in the existing bench.json and bench.md",
+        help="one part only (the dashboards, or the full and incremental refresh):"
+        " replaces it in the existing bench.json and bench.md",
     )
     parser.add_argument("--child-catalogue", help=argparse.SUPPRESS)
     parser.add_argument("--catalogue-memory", type=int, help=argparse.SUPPRESS)
@@ -687,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict = {"run": {"mode": mode, "sizes": sizes, "cpus": os.cpu_count(), "python": platform.python_version(),
                              "load_before": [round(x, 2) for x in os.getloadavg()],
-                             "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "code": code_state()}}  # fmt: skip
+                             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                             "code": code_state()}}  # fmt: skip
     suffix = "_quick" if args.quick else ""
     args.out.mkdir(parents=True, exist_ok=True)
 

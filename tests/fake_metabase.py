@@ -242,7 +242,10 @@ class FakeMetabase:
             raise HttpError(
                 403,
                 {
-                    "message": "The /api/setup route can only be used to create the first user, however a user currently exists."
+                    "message": (
+                        "The /api/setup route can only be used to create the first user,"
+                        " however a user currently exists."
+                    )
                 },
             )
         if body["token"] != self.setup_token:
@@ -259,8 +262,9 @@ class FakeMetabase:
 
     def _get_api_user_current(self, body, query):
         email = next(iter(self.users), "api-key@example.com")
-        return 200, {"id": 1, "email": email, "first_name": "CS Track", "last_name": "Admin", "common_name": "CS Track Admin",
-                     "is_superuser": True, "is_active": True, "locale": None, "user_group_memberships": [{"id": 1}, {"id": 2}]}  # fmt: skip
+        return 200, {"id": 1, "email": email, "first_name": "CS Track", "last_name": "Admin",
+                     "common_name": "CS Track Admin", "is_superuser": True, "is_active": True, "locale": None,
+                     "user_group_memberships": [{"id": 1}, {"id": 2}]}  # fmt: skip
 
     def _put_api_setting_key(self, body, query, key):
         self.settings[key] = body["value"]
@@ -298,7 +302,8 @@ class FakeMetabase:
         self.databases[db_id] = {
             "id": db_id, "name": body["name"], "engine": body["engine"], "details": dict(body["details"]),
             "is_full_sync": body.get("is_full_sync", True), "is_on_demand": body.get("is_on_demand", False),
-            "initial_sync_status": "incomplete", "is_sample": False, "is_audit": False, "features": ["native-parameters"],
+            "initial_sync_status": "incomplete", "is_sample": False, "is_audit": False,
+            "features": ["native-parameters"],
             "created_at": _now(), "updated_at": _now(), "tables": [], "pending_sync": None,
         }  # fmt: skip
         return 200, self._database_view(self.databases[db_id])
@@ -338,7 +343,8 @@ class FakeMetabase:
             if (schema, name) in known or (inclusion and schema not in patterns):
                 continue
             db["tables"].append({"id": self._id("table"), "db_id": db["id"], "schema": schema, "name": name,
-                                 "display_name": name.replace("_", " ").title(), "active": True, "entity_type": "entity/GenericTable",
+                                 "display_name": name.replace("_", " ").title(), "active": True,
+                                 "entity_type": "entity/GenericTable",
                                  "visibility_type": None, "initial_sync_status": "complete", "fields": []})  # fmt: skip
         db["pending_sync"], db["initial_sync_status"] = None, "complete"
 
@@ -379,7 +385,8 @@ class FakeMetabase:
 
     def _get_api_collection(self, body, query):
         root = {"id": "root", "name": "Our analytics", "authority_level": None, "can_write": True, "parent_id": None,
-                "effective_ancestors": [], "effective_location": None, "is_personal": False, "can_delete": False}  # fmt: skip
+                "effective_ancestors": [], "effective_location": None, "is_personal": False,
+                "can_delete": False}  # fmt: skip
         return 200, [root] + [c for c in self.collections.values() if not c["archived"]]
 
     def _get_api_collection_id_items(self, body, query, id):
@@ -447,7 +454,8 @@ class FakeMetabase:
         card_id = self._id("card")
         self.cards[card_id] = {
             "description": None, "collection_id": None, "parameters": [], "type": "question", **body,
-            "id": card_id, "entity_id": _entity_id(), "archived": False, "query_type": body["dataset_query"].get("type"),
+            "id": card_id, "entity_id": _entity_id(), "archived": False,
+            "query_type": body["dataset_query"].get("type"),
             "database_id": body["dataset_query"].get("database"), "public_uuid": None, "parameter_mappings": [],
             "result_metadata": [], "created_at": _now(), "updated_at": _now(), "creator_id": 1, "card_schema": 22,
         }  # fmt: skip
@@ -481,7 +489,8 @@ class FakeMetabase:
         dash_id = self._id("dashboard")
         self.dashboards[dash_id] = {
             "description": None, "collection_id": None, "parameters": [], **body,
-            "id": dash_id, "entity_id": _entity_id(), "archived": False, "dashcards": [], "tabs": [], "public_uuid": None,
+            "id": dash_id, "entity_id": _entity_id(), "archived": False, "dashcards": [], "tabs": [],
+            "public_uuid": None,
             "width": "fixed", "auto_apply_filters": True, "created_at": _now(), "updated_at": _now(), "creator_id": 1,
         }  # fmt: skip
         return 200, self.dashboards[dash_id]
@@ -520,7 +529,9 @@ class FakeMetabase:
                     raise HttpError(
                         400,
                         {
-                            "message": f"{where}/parameter_mappings/{j}: no dashboard parameter {mapping['parameter_id']}"
+                            "message": (
+                                f"{where}/parameter_mappings/{j}: no dashboard parameter {mapping['parameter_id']}"
+                            )
                         },
                     )
                 target = mapping["target"]
@@ -534,10 +545,12 @@ class FakeMetabase:
             stored.update(dc)
             if dc["id"] < 0:
                 stored.update({"id": self._id("dashcard"), "entity_id": _entity_id(), "created_at": _now()})
-            stored.update({"dashboard_id": dash["id"], "updated_at": _now(), "dashboard_tab_id": dc.get("dashboard_tab_id"),
+            stored.update({"dashboard_id": dash["id"], "updated_at": _now(),
+                           "dashboard_tab_id": dc.get("dashboard_tab_id"),
                            "action_id": None, "series": dc.get("series", []),
                            "visualization_settings": dc.get("visualization_settings", {}),
-                           "card": {k: card.get(k) for k in ("id", "name", "description", "display", "database_id")} if card else None})  # fmt: skip
+                           "card": ({k: card.get(k) for k in ("id", "name", "description", "display", "database_id")}
+                                    if card else None)})  # fmt: skip
             result.append(stored)
         return result
 

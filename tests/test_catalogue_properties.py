@@ -13,9 +13,9 @@ from cstrack.errors import MappingError
 from cstrack.ingest.catalogue import Mapping, RowMapper, open_reader
 
 MAPPING = Path(__file__).resolve().parents[1] / "catalogues" / "awesome_cs_nl.yml"
-HEADER = ("name,description,main_category,extra_categories,organization,country,location,notes_location,"
-          "start_date,end_date,status,notes_duration,data_accessibility,accessibility_for_research,data_url,"
-          "project_information_url\n").encode()  # fmt: skip
+HEADER = (b"name,description,main_category,extra_categories,organization,country,location,notes_location,"
+          b"start_date,end_date,status,notes_duration,data_accessibility,accessibility_for_research,data_url,"
+          b"project_information_url\n")  # fmt: skip
 
 cell = st.one_of(
     st.text(max_size=30),

@@ -49,7 +49,7 @@ a2,Mystery Project One,Volunteers measure rainfall.,unknown,active,Germany,,2,,2
 a3,Great Sunflower Project,Watch bees visit sunflowers.,https://sunflower-a.example.org/,active,USA,insects,,1,2012-04-01
 a4,Stadtklima Messnetz,Wir messen die Temperatur in der Stadt und den Klimawandel mit Sensoren auf den Balkonen.,https://platform.example.net/,ongoing,DE,,,,2019
 a5,Wiesen Monitoring,Die Vögel und Insekten auf den Wiesen werden von den Freiwilligen gezählt und die Artenvielfalt wird beobachtet.,https://platform.example.net/,hiatus,DE,,,,1736
-"""
+"""  # noqa: E501 -- CSV rows: a line break would be a new record
 
 MAPPING_B = """
 source: beta_platform
@@ -151,7 +151,8 @@ def test_url_variants_from_two_sources_resolve_to_one_project(catalogue_wh):
     rules = dict(
         run_query(
             wh,
-            "select source_record_id, match_rule from marts.bridge_project_source where source_record_id in ('a1', 'b1')",
+            "select source_record_id, match_rule from"
+            " marts.bridge_project_source where source_record_id in ('a1', 'b1')",
         )
     )
     assert rules == {"a1": "url", "b1": "url"}
@@ -235,7 +236,8 @@ def test_tagging_precision_and_recall_are_reported_against_labels(catalogue_wh):
         (r[0], r[1:])
         for r in run_query(
             wh,
-            "select source_system, n_records, true_positives, false_positives, false_negatives, sdg_precision, sdg_recall"
+            "select source_system, n_records, true_positives,"
+            " false_positives, false_negatives, sdg_precision, sdg_recall"
             " from marts.rpt_sdg_tagging_evaluation",
         )
     )

@@ -96,7 +96,8 @@ def api_page(items: list[dict], next_url: str | None) -> tuple:
 def eucs_item(i: int) -> dict:
     return {
         "id": i, "name": f"Project {i}", "url": f"www.project{i}.example.org", "aim": "To count <b>bees</b>",
-        "description": "<p>Citizens count bees.</p>", "keywords": [{"keyword": "bees"}], "status": {"status": "ongoing"},
+        "description": "<p>Citizens count bees.</p>", "keywords": [{"keyword": "bees"}],
+        "status": {"status": "ongoing"},
         "topic": [{"topic": "Insects & pollinators"}], "start_date": "2019-03-01T00:00:00Z", "end_date": None,
         "country": "AT", "latitude": 48.2, "longitude": 16.37, "participationTask": ["observation"],
         "mainOrganisation": {"name": "Uni Wien", "orgType": "Academic", "contactPointEmail": f"p{i}@uni.example.org"},
@@ -106,10 +107,14 @@ def eucs_item(i: int) -> dict:
 
 def project_page(name: str, ld_type: str = "Project", ident: str | None = None, pad: int = 0) -> str:
     ld = {"@context": "https://schema.org", "@type": ld_type, "name": name, "url": f"https://{name.lower()}.example.org",
-          "inLanguage": "de", "areaServed": "Austria", "keywords": "Bienen, Wiese", "email": f"{name.lower()}@example.org"}  # fmt: skip
+          "inLanguage": "de", "areaServed": "Austria", "keywords": "Bienen, Wiese",
+          "email": f"{name.lower()}@example.org"}  # fmt: skip
     if ident:
         ld["@id"] = ident
-    return f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head><body>{"x" * pad}</body></html>'
+    return (
+        f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head>'
+        f"<body>{'x' * pad}</body></html>"
+    )
 
 
 def listing(*hrefs: str) -> str:
@@ -199,7 +204,8 @@ def test_paginated_api_is_crawled_completely_into_canonical_records(server_db, s
         "url": "https://www.project7.example.org", "status": "ongoing", "start_date": "2019-03-01", "end_date": None,
         "countries": ["AT"], "geographic_extent": None, "latitude": 48.2, "longitude": 16.37, "language": None,
         "topics": ["Insects & pollinators"], "keywords": ["bees"], "participation_tasks": ["observation"],
-        "lead_organisation": "Uni Wien", "organisation_type": "Academic", "funding": "FWF; Sparkling Science", "sdgs": None,
+        "lead_organisation": "Uni Wien", "organisation_type": "Academic", "funding": "FWF; Sparkling Science",
+        "sdgs": None,
     }  # fmt: skip
     run = query(server_db, "select source_kind, source_system, rows_read, rows_loaded from ops.load_run")
     assert run == [("crawl", "test_api", 60, 60)]
@@ -415,8 +421,10 @@ def test_requests_to_one_host_are_spaced_by_the_rate_limit(server_db, site):
 def test_html_method_reads_fields_with_css_selectors(server_db, site, query):
     page = (
         '<html><body><h1 class="t">Wildbienen zählen</h1><div class="d">Wir zählen <b>Bienen</b>.</div>'
-        '<a class="w" href="https://bienen.example.at/">Website</a><ul class="topics"><li>Insects</li><li>Biodiversity</li></ul>'
-        '<span class="s">laufend</span><span class="start">2020-04-01</span><a class="m" href="mailto:info@bienen.example.at">Mail</a>'
+        '<a class="w" href="https://bienen.example.at/">Website</a>'
+        '<ul class="topics"><li>Insects</li><li>Biodiversity</li></ul>'
+        '<span class="s">laufend</span><span class="start">2020-04-01</span>'
+        '<a class="m" href="mailto:info@bienen.example.at">Mail</a>'
         "</body></html>"
     )  # fmt: skip
     site.set("/projects/", ok(listing("/projects/bienen.html")))
@@ -424,7 +432,8 @@ def test_html_method_reads_fields_with_css_selectors(server_db, site, query):
     fields = {"title": "h1.t", "description": "div.d", "url": "a.w @href", "topics": "ul.topics li",
               "status": "span.s", "start_date": "span.start", "contact": "a.m @href"}  # fmt: skip
     platform = Platform(id="test_html", name="Test HTML", base_url=site.url, country="AT", language="de", method="html",
-                        options={"listing_urls": ["/projects/"], "link_selector": "a.p", "fields": fields}, allow_private=True)  # fmt: skip
+                        options={"listing_urls": ["/projects/"], "link_selector": "a.p", "fields": fields},
+                        allow_private=True)  # fmt: skip
     crawl_one(platform, server_db)
     [(record_id, record, pii)] = query(server_db, "select source_record_id, record, pii from raw.catalogue_record")
     assert record_id == site.url + "/projects/bienen.html"
@@ -455,13 +464,15 @@ def test_demo_crawl_lands_the_expected_records(server_db, query):
     ]
     languages = query(
         server_db,
-        "select count(distinct record ->> 'language') from raw.catalogue_record where source_system = 'demo_buerger_forschen'",
+        "select count(distinct record ->> 'language') from"
+        " raw.catalogue_record where source_system = 'demo_buerger_forschen'",
     )
     countries = query(server_db, "select count(distinct record -> 'countries' ->> 0) from raw.catalogue_record")
     assert languages[0][0] >= 4 and countries[0][0] >= 8
     sdgs = query(
         server_db,
-        "select record -> 'sdgs' -> 0 from raw.catalogue_record where record -> 'sdgs' is not null and jsonb_typeof(record -> 'sdgs') = 'array' limit 1",
+        "select record -> 'sdgs' -> 0 from raw.catalogue_record"
+        " where record -> 'sdgs' is not null and jsonb_typeof(record -> 'sdgs') = 'array' limit 1",
     )
     assert set(sdgs[0][0]) == {"tag", "value"}
     # served again on other ports, the same pages: nothing new to load

@@ -368,7 +368,7 @@ def outcome(body: bytes, no_merged_contacts: bool = False) -> list[tuple]:
             return []
     numbers = [item[0] for item in items]
     assert numbers == sorted(set(numbers))  # each row once, in file order
-    for number, values, reason, _, raw_value in items:
+    for _number, values, reason, _, _raw_value in items:
         if values is None:
             assert isinstance(reason, str) and reason
             continue

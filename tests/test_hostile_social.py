@@ -114,13 +114,15 @@ def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
 def tweet_page(tweet_id: str, created_at: str = "2024-06-01T10:00:00.000Z", **fields) -> dict:
     tweet = {"id": tweet_id, "edit_history_tweet_ids": [tweet_id], "author_id": "1402000000000000041",
              "created_at": created_at, "lang": "en", "text": f"post {tweet_id}", **fields}  # fmt: skip
-    return {"data": [tweet], "includes": {"users": [{"id": "1402000000000000041", "name": "Demo", "username": "demo_account"}]},
+    return {"data": [tweet],
+            "includes": {"users": [{"id": "1402000000000000041", "name": "Demo", "username": "demo_account"}]},
             "meta": {"newest_id": tweet_id, "oldest_id": tweet_id, "result_count": 1}}  # fmt: skip
 
 
 def status(status_id: str, created_at: str = "2024-06-02T08:00:00.000Z", **fields) -> dict:
     return {"id": status_id, "created_at": created_at, "visibility": "public", "language": "en",
-            "uri": f"https://fediscience.example/users/demo/statuses/{status_id}", "content": f"<p>status {status_id}</p>",
+            "uri": f"https://fediscience.example/users/demo/statuses/{status_id}",
+            "content": f"<p>status {status_id}</p>",
             "account": {"id": "1", "username": "demo", "acct": "demo", "url": "https://fediscience.example/@demo"},
             "tags": [], "mentions": [], "favourites_count": 1, **fields}  # fmt: skip
 
@@ -138,16 +140,18 @@ def test_a_real_twitter_v2_search_page_loads_what_it_should(db):
     reason = ("page 1: tweet 1785000999999999999 not available (Not Found Error: "
               "Could not find tweet with referenced_tweets.id: [1785000999999999999].)")  # fmt: skip
     assert got.reasons == [(11, "errors", reason)]
-    rows = {r[0]: r[1:] for r in posts(db, got.load_id, "post_id, kind, referenced_post_id, author_handle, text, source_language,"
-                                                         " language, language_detected, hashtags, mention_handles, urls, like_count,"
-                                                         " impression_count, withheld_in, posted_at")}  # fmt: skip
+    rows = {r[0]: r[1:] for r in posts(db, got.load_id,
+                                       "post_id, kind, referenced_post_id, author_handle, text, source_language,"
+                                       " language, language_detected, hashtags, mention_handles, urls, like_count,"
+                                       " impression_count, withheld_in, posted_at")}  # fmt: skip
     kinds = {pid[-2:]: r[0] for pid, r in rows.items()}
     assert kinds == {"01": "original", "03": "original", "04": "repost", "05": "reply", "06": "quote", "07": "original",
                      "08": "original", "09": "original", "10": "original", "11": "original"}  # fmt: skip
     assert {rows[f"17850010000000000{n}"][1] for n in ("04", "05", "06")} == {"1785001000000000001"}
     first = rows["1785001000000000001"]
-    assert first[2] == "citsci_demo_org" and first[7:10] == (["citizenscience", "sdg15"], ["pond_watch_demo"],
-                                                               ["https://pondwatch.example.org/count-2024?lang=en"])  # fmt: skip
+    assert first[2] == "citsci_demo_org" and first[7:10] == (
+        ["citizenscience", "sdg15"], ["pond_watch_demo"], ["https://pondwatch.example.org/count-2024?lang=en"]
+    )  # fmt: skip
     assert first[10:12] == (31, 2048) and first[13] == datetime(2024, 4, 29, 18, 2, 11, tzinfo=UTC)
     assert rows["1785001000000000008"][2] is None  # its author is not in `includes` (deleted account)
     assert rows["1785001000000000010"][12] == ["DE", "TR"]  # withheld in two countries
@@ -187,8 +191,10 @@ def test_a_real_mastodon_tag_timeline_loads_what_it_should(db):
 
 
 def test_twitter_post_dates_outside_2006_03_21_to_tomorrow_are_quarantined(db, tmp_path):
-    path = write(tmp_path, "twitter_v2_dates.jsonl", (FIXTURES / "twitter_v2_impossible_dates.jsonl").read_text(encoding="utf-8")
-                 + json.dumps(tweet_page("1785003000000000007", (datetime.now(UTC) + timedelta(days=2)).isoformat())) + "\n")  # fmt: skip
+    path = write(tmp_path, "twitter_v2_dates.jsonl",
+                 (FIXTURES / "twitter_v2_impossible_dates.jsonl").read_text(encoding="utf-8")
+                 + json.dumps(tweet_page("1785003000000000007",
+                                         (datetime.now(UTC) + timedelta(days=2)).isoformat())) + "\n")  # fmt: skip
     got = load(db, "twitter_v2", path)
     assert (got.read, got.loaded, got.quarantined) == (7, 1, 6)
     assert posts(db, got.load_id, "post_id") == [("1785003000000000006",)]  # 2006-03-21T00:00Z itself loads
@@ -250,8 +256,10 @@ def test_json_numbers_too_long_to_convert_are_quarantined(db, tmp_path):
 def test_nul_escapes_are_removed_recorded_and_never_reach_postgresql(db):
     got = load(db, "twitter_v2", FIXTURES / "twitter_v2_nul_escapes.jsonl")
     assert (got.read, got.loaded, got.quarantined) == (1, 1, 0)
-    assert got.unmapped == {(f, NUL_REMOVED): 1 for f in ("data.text", "data.entities.hashtags.tag", "data.entities.mentions.username",
-                                                           "data.entities.urls.expanded_url", "includes.users.name", "includes.users.username")}  # fmt: skip
+    assert got.unmapped == {(f, NUL_REMOVED): 1 for f in ("data.text", "data.entities.hashtags.tag",
+                                                          "data.entities.mentions.username",
+                                                          "data.entities.urls.expanded_url", "includes.users.name",
+                                                          "includes.users.username")}  # fmt: skip
     ((text, handle, hashtags, mentions, urls),) = posts(
         db, got.load_id, "text, author_handle, hashtags, mention_handles, urls"
     )
@@ -260,8 +268,8 @@ def test_nul_escapes_are_removed_recorded_and_never_reach_postgresql(db):
 
     got = load(db, "mastodon", FIXTURES / "mastodon_nul_escapes.json")
     assert (got.read, got.loaded, got.quarantined) == (1, 1, 0)
-    assert got.unmapped == {(f, NUL_REMOVED): 1 for f in ("content", "account.acct", "account.display_name", "mentions.acct",
-                                                           "tags.name", "card.url")}  # fmt: skip
+    assert got.unmapped == {(f, NUL_REMOVED): 1 for f in ("content", "account.acct", "account.display_name",
+                                                          "mentions.acct", "tags.name", "card.url")}  # fmt: skip
     ((text, handle, hashtags, mentions, urls),) = posts(
         db, got.load_id, "text, author_handle, hashtags, mention_handles, urls"
     )
@@ -422,7 +430,8 @@ def test_impossible_dates_are_quarantined_the_rest_is_published_and_the_report_r
     load_catalogue_inbox(server_db)  # projects, so that posts link
     for format, path, expected in [("twitter_v2", twitter, "read 15, loaded 10, quarantined 5"),
                                    ("mastodon", mastodon, "read 6, loaded 5, quarantined 1"),
-                                   ("lynguo", FIXTURES / "lynguo_impossible_dates.csv", "read 6, loaded 1, quarantined 5")]:  # fmt: skip
+                                   ("lynguo", FIXTURES / "lynguo_impossible_dates.csv",
+                                    "read 6, loaded 1, quarantined 5")]:  # fmt: skip
         done = cstrack("load", "social", "--format", format, str(path), check=True)
         assert expected in done.stdout, done.stdout
     quarantined = query(server_db, "select field, reason from ops.quarantine where field in ('created_at', 'Fecha')")
@@ -451,9 +460,10 @@ PROPERTY = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 # random bytes, and bytes made of the pieces that break readers: brackets, quotes, escapes, NUL, bad UTF-8
-pieces = st.sampled_from([b"[", b"]", b"{", b"}", b'"', b":", b",", b"\n", b";", b"\\", b"\\u0000", b"\\ud800", b"\x00", b"\xff",
-                          b"\xc3", b"\xef\xbb\xbf", b"1" * 40, b"[" * 3000, b'{"data":', b'"created_at":"9999-12-31T23:00:00-05:00"',
-                          b'"id":"1"', b'"text":"t"', b'"author_id":"2"', HEADER.encode(), b"2024-01-01 10:00", b"0001-01-01 00:00"])  # fmt: skip
+pieces = st.sampled_from([b"[", b"]", b"{", b"}", b'"', b":", b",", b"\n", b";", b"\\", b"\\u0000", b"\\ud800", b"\x00",
+                          b"\xff", b"\xc3", b"\xef\xbb\xbf", b"1" * 40, b"[" * 3000, b'{"data":',
+                          b'"created_at":"9999-12-31T23:00:00-05:00"', b'"id":"1"', b'"text":"t"', b'"author_id":"2"',
+                          HEADER.encode(), b"2024-01-01 10:00", b"0001-01-01 00:00"])  # fmt: skip
 random_bytes = st.binary(max_size=300) | st.lists(pieces | st.binary(max_size=6), max_size=40).map(b"".join)
 
 

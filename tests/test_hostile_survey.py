@@ -130,7 +130,8 @@ def test_design_example_codebook_loads_as_written(db):
     load_id = loaded(db, FIXTURES / "participants_2021.yml", FIXTURES / "participants_2021.xlsx", 30, 2)
     stored = rows(
         db[0],
-        "select attributes, attributes_open, age_band from raw.survey_respondent where _load_id = %s order by _source_row",
+        "select attributes, attributes_open, age_band from"
+        " raw.survey_respondent where _load_id = %s order by _source_row",
         (load_id,),
     )
     assert len(stored) == 14
@@ -261,18 +262,21 @@ def test_corrupt_renamed_and_sheetless_workbooks_are_refused(db, tmp_path):
     "old, new, expected",
     [
         ("missing: [99]", "missing: 99", "scales.agree5.missing: 99 is not of type 'array', 'null'"),
-        ('csv: {delimiter: ",", encoding: utf-8-sig}', "csv: semicolon", "csv: 'semicolon' is not of type 'object', 'null'"),
+        ('csv: {delimiter: ",", encoding: utf-8-sig}', "csv: semicolon",
+         "csv: 'semicolon' is not of type 'object', 'null'"),
         ("agree5: {min: 1,", 'agree5: {min: "one",', "scales.agree5.min: 'one' is not of type 'number'"),
         ("encoding: utf-8-sig", "encoding: latin-42", "csv.encoding: unknown encoding 'latin-42'"),
         ('delimiter: ","', 'delimiter: ";;"', "csv.delimiter: ';;' is too long"),
         ("reverse: true", 'reverse: "ja"', "items.MOT04.reverse: 'ja' is not of type 'boolean'"),
-        ("min_share_answered: 0.5", "min_share_answered: half", "constructs.motivation.min_share_answered: 'half' is not of type 'number'"),
+        ("min_share_answered: 0.5", "min_share_answered: half",
+         "constructs.motivation.min_share_answered: 'half' is not of type 'number'"),
         ('education: {column_prefix: "Höchster', 'education: {parse: [url], column_prefix: "Höchster',
          "demographics.education.parse: ['url'] is not one of ['country', 'language']"),
         ('education: {column_prefix: "Höchster', 'education: {colum: x, column_prefix: "Höchster',
          "demographics.education: Additional properties are not allowed ('colum' was unexpected)"),
         ("respondent_id: Antwort ID", "respondent_id: 5", "respondent_id: 5 is not of type 'string', 'object', 'null'"),
-        ("free_text:\n  - column_prefix", "free_text:\n  - column_prefix: 5\n    column", "free_text.0.column_prefix: 5 is not of type 'string'"),
+        ("free_text:\n  - column_prefix", "free_text:\n  - column_prefix: 5\n    column",
+         "free_text.0.column_prefix: 5 is not of type 'string'"),
         ("  education: {", "  Bildung: {", "demographics.Bildung: an attribute name is lower_snake_case"),
     ],
 )  # fmt: skip
@@ -342,7 +346,8 @@ def test_published_demographics_are_categories_of_at_least_5_respondents(server_
     # umfrage 2021, both language versions together: Master 3 + 2, Bachelor 5 + 1, Abitur 5; 'other':
     # Promotion 2, PhD 2, Secondary school, three self-descriptions and one "keine Angabe"
     assert segments("umfrage", "education") == {
-        "Master": (5, False), "Bachelor": (6, False), "Abitur": (5, False), "other": (9, False), "not stated": (2, True),
+        "Master": (5, False), "Bachelor": (6, False), "Abitur": (5, False), "other": (9, False),
+        "not stated": (2, True),
     }  # fmt: skip
     # occupation is in the German version only: the English respondents have not stated it
     occupation = segments("umfrage", "occupation")
@@ -413,7 +418,7 @@ def test_survey_csv_reader_yields_rows_or_quarantine_or_one_mapping_error(rows, 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter)
     writer.writerow(HEADER)
-    for cells, how in zip(rows, raw * len(rows)):
+    for cells, how in zip(rows, raw * len(rows), strict=False):
         if how == "quoted":
             writer.writerow(cells)
         else:  # written by hand: quotes and delimiters inside cells break the row as real exports do

@@ -35,7 +35,8 @@ def marts_checksums(query, wh, schema: str = "marts") -> dict[str, str]:
             continue
         columns = [c for (c,) in query(wh, "select column_name from information_schema.columns where table_schema = %s"
                                            " and table_name = %s and column_name not in ('first_loaded_at',"
-                                           " 'last_loaded_at', 'last_commit_seq') order by 1", (schema, table))]  # fmt: skip
+                                           " 'last_loaded_at', 'last_commit_seq') order by 1",
+                                           (schema, table))]  # fmt: skip
         row = f"({', '.join(columns)})"
         sums[table] = query(wh, f"select count(*), md5(coalesce(string_agg({row}::text, '|' order by {row}::text), ''))"
                                 f" from {schema}.{table}")[0]  # fmt: skip

@@ -143,7 +143,8 @@ def test_init_sql_runs_on_postgres(tmp_path):
     script.write_text(sql)
     try:
         done = subprocess.run(
-            ["psql", "-X", "-q", server, "-v", "cstrack_password=owner-pw", "-v", "reporter_password=reader-pw", "-f", str(script)],
+            ["psql", "-X", "-q", server, "-v", "cstrack_password=owner-pw", "-v", "reporter_password=reader-pw",
+             "-f", str(script)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr

@@ -173,8 +173,10 @@ def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
 
     no_display = send("POST", "/api/card", {"name": "x", "dataset_query": {}, "visualization_settings": {}})
     assert no_display.status_code == 400 and "display" in no_display.json()["message"]
-    not_native = send("POST", "/api/card", {"name": "x", "display": "table", "visualization_settings": {},
-                                            "dataset_query": {"database": 1, "type": "query", "query": {}}})  # fmt: skip
+    not_native = send("POST", "/api/card", {
+        "name": "x", "display": "table", "visualization_settings": {},
+        "dataset_query": {"database": 1, "type": "query", "query": {}},
+    })  # fmt: skip
     assert not_native.status_code == 400 and "dataset_query" in not_native.json()["message"]
     with_dashcards = send("POST", "/api/dashboard", {"name": "x", "dashcards": []})
     assert with_dashcards.status_code == 400 and "dashcards" in with_dashcards.json()["message"]
@@ -185,7 +187,8 @@ def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
     )
     assert off_grid.status_code == 400 and "dashcards/0" in off_grid.json()["message"]
     assert send("POST", f"/api/dashboard/{dash_id}/cards", {"cardId": 1}).status_code == 404
-    assert send("POST", "/api/setup", {"token": mb.setup_token, "user": {"email": "b@example.org", "password": "12345678x"},
+    assert send("POST", "/api/setup",
+                {"token": mb.setup_token, "user": {"email": "b@example.org", "password": "12345678x"},
                                        "prefs": {"site_name": "x"}}).status_code == 403  # fmt: skip
     assert requests.get(mb.url + "/api/card/1", timeout=10).status_code == 401
     # the database password comes back masked; 0.57 answers MBQL 5 unless asked for legacy MBQL
@@ -212,7 +215,8 @@ def test_cli_sync_and_its_one_line_errors(mb, cstrack, tmp_path):
     )
     bad = tmp_path / "bad.yml"
     bad.write_text(
-        "dashboard: bad\ntitle: Bad\ncards:\n  - {id: a, title: A, display: donut, sql: select 1 from marts.dim_project}\n"
+        "dashboard: bad\ntitle: Bad\ncards:\n  - {id: a, title: A,"
+        " display: donut, sql: select 1 from marts.dim_project}\n"
     )
     mb.reset_log()
     refused = cstrack("metabase", "sync", "--dashboards", str(tmp_path), env=env)

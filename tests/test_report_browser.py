@@ -206,7 +206,8 @@ def test_banner_says_when_the_last_quality_gate_failed(site, browser, tmp_path):
         conn.execute("drop schema if exists marts_build cascade")  # what the last publish left for the next build
         conn.execute("create schema marts_build")
         tables = conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE'"
+            "select table_name from information_schema.tables where"
+            " table_schema = 'marts' and table_type = 'BASE TABLE'"
         ).fetchall()
         for (table,) in tables:
             conn.execute(f'create table marts_build."{table}" as table marts."{table}"')

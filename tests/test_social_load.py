@@ -43,7 +43,8 @@ def test_fixtures_load_reconcile_and_reload_as_no_op(server_db, query, tmp_path)
     assert counts(query, server_db) == before
     rows = query(
         server_db,
-        "select l.source_file, q.source_row, q.field, q.reason from ops.quarantine q join ops.load_run l using (load_id)"
+        "select l.source_file, q.source_row, q.field, q.reason"
+        " from ops.quarantine q join ops.load_run l using (load_id)"
         " where l.source_system = 'lynguo' order by q.source_row",
     )
     assert [(r[1], r[2]) for r in rows] == [(5, "Texto"), (7, "Fecha")]

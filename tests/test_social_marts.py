@@ -76,7 +76,8 @@ def test_one_row_per_post_with_kind_link_and_no_private_handle(built):
         r[0]: r[1:]
         for r in rows(
             wh,
-            "select post_id, kind, author_handle, project_key, link_method, is_withheld, engagement, language, sentiment"
+            "select post_id, kind, author_handle, project_key,"
+            " link_method, is_withheld, engagement, language, sentiment"
             " from marts.fct_social_post where platform = 'twitter' and source_format = 'twitter_v2'",
         )
     }
@@ -204,7 +205,8 @@ def test_reingest_changes_nothing_and_a_newer_observation_updates_metrics(built,
     schema = dbt.BUILD_SCHEMA
     post = rows(
         wh,
-        f"select like_count, engagement, n_observations from {schema}.fct_social_post where post_id = '1700000000000000001'",
+        "select like_count, engagement, n_observations from"
+        f" {schema}.fct_social_post where post_id = '1700000000000000001'",
     )
     assert post == [(40, 40 + 4 + 1 + 1, 2)]
     assert rows(wh, f"select count(*), count(distinct (platform, post_id)) from {schema}.fct_social_post") == [(17, 17)]

@@ -46,16 +46,19 @@ def test_api_metrics_survive_a_later_listening_export(server_db, query):
         wh, POST.format("kind, referenced_post_id, like_count, reach, language"), ("1800000000000000004",)
     ) == [("reply", "1800000000000000001", 2, 150, "es")]
     march = "month = '2024-03-01'"
-    assert query(wh, f"select sum(posts), sum(posts_with_metrics), sum(engagement_sum) from marts.agg_social_posts_monthly where {march}") == [
+    assert query(wh, "select sum(posts), sum(posts_with_metrics), sum(engagement_sum)"
+                     f" from marts.agg_social_posts_monthly where {march}") == [
         (4, 4, 28 + 8 + 2 + 5)
     ]  # fmt: skip
     lichtmeting = project_of(query, wh, "globenederland.nl/onderzoeksprojecten/lichtmeting")
     assert query(
         wh,
-        f"select posts, posts_with_metrics, engagement_sum from marts.agg_social_engagement_monthly where {march} and project_key = %s",
+        "select posts, posts_with_metrics, engagement_sum from"
+        f" marts.agg_social_engagement_monthly where {march} and project_key = %s",
         (lichtmeting,),
     ) == [(3, 3, 28 + 8 + 2)]
-    assert query(wh, f"select engagement_sum from marts.agg_social_hashtag_monthly where {march} and hashtag = 'nationalelichtmeting'") == [
+    assert query(wh, "select engagement_sum from marts.agg_social_hashtag_monthly"
+                     f" where {march} and hashtag = 'nationalelichtmeting'") == [
         (28 + 8 + 2,)
     ]  # fmt: skip
 

@@ -96,7 +96,8 @@ def test_twitter_kinds_metrics_withheld_emoji_and_non_latin_hashtags():
     assert rejected == [
         (
             8,
-            "page 1: tweet 1700000000000000099 not available (Not Found Error: Could not find tweet with ids: [1700000000000000099].)",
+            "page 1: tweet 1700000000000000099 not available"
+            " (Not Found Error: Could not find tweet with ids: [1700000000000000099].)",
             "errors",
         )
     ]
@@ -155,9 +156,9 @@ def test_lynguo_header_without_required_columns_is_one_quarantined_row(tmp_path)
     path.write_text("date,text\n2024-01-01,hello\n", encoding="utf-8")
     (row,) = list(parse("lynguo", path))
     assert row[0] == 1 and row[1] is None
-    assert (
-        row[2]
-        == "line 1: the header lacks Fecha, Texto, Usuario; a Lynguo export has Fecha;Fuente;Texto;Enlace;Marca;Usuario;Opinion;Impacto"
+    assert row[2] == (
+        "line 1: the header lacks Fecha, Texto, Usuario;"
+        " a Lynguo export has Fecha;Fuente;Texto;Enlace;Marca;Usuario;Opinion;Impacto"
     )
 
 

@@ -137,7 +137,7 @@ def expected_statistics(files) -> dict:
             corr = np.corrcoef(complete, rowvar=False)
             r_bar = corr[np.triu_indices(k, 1)].mean()
             answered = (~np.isnan(x)).sum(axis=1)
-            scores = np.array([np.nanmean(row) for row, n in zip(x, answered) if n / k >= 0.5 and n > 0])
+            scores = np.array([np.nanmean(row) for row, n in zip(x, answered, strict=True) if n / k >= 0.5 and n > 0])
             out[(wave, construct)] = {
                 "cronbach_alpha": alpha,
                 "cronbach_alpha_std": k * r_bar / (1 + (k - 1) * r_bar),
@@ -153,7 +153,8 @@ def test_alphas_means_and_sds_match_numpy(built):
     expected = expected_statistics(built.generated)
     got = rows(
         built.wh,
-        "select wave, construct, cronbach_alpha, cronbach_alpha_std, n_complete, mean_score, sd_score, n_scored, n_items"
+        "select wave, construct, cronbach_alpha, cronbach_alpha_std,"
+        " n_complete, mean_score, sd_score, n_scored, n_items"
         " from marts.agg_survey_construct_reliability where survey = 'numpy_check'",
     )
     assert len(got) == len(expected) == 2 * len(CONSTRUCTS)
@@ -174,7 +175,8 @@ def test_alphas_means_and_sds_match_numpy(built):
 def test_reverse_coded_item_is_flipped(built):
     # with LRN04 flipped, it correlates positively with its construct: the alpha stays high
     alphas = rows(
-        built.wh, "select cronbach_alpha from marts.agg_survey_construct_reliability where construct = 'learn_knowledge'"
+        built.wh,
+        "select cronbach_alpha from marts.agg_survey_construct_reliability where construct = 'learn_knowledge'",
     )
     assert alphas and all(float(a) > 0.7 for (a,) in alphas)
 
@@ -240,7 +242,8 @@ def test_segment_of_4_is_suppressed_and_of_5_is_not(built):
         seg: (n, suppressed, mean, sd, low, high)
         for seg, n, suppressed, mean, sd, low, high in rows(
             built.wh,
-            "select dimension_value, n, suppressed, mean_score, sd_score, ci_low, ci_high from marts.agg_survey_construct_by_segment"
+            "select dimension_value, n, suppressed, mean_score, sd_score,"
+            " ci_low, ci_high from marts.agg_survey_construct_by_segment"
             " where survey = 'segments_check' and dimension = 'project'",
         )
     }

@@ -11,7 +11,10 @@ import pytest
 from cstrack.errors import MappingError
 from cstrack.ingest.survey import Codebook, load_survey
 
-HEADER = "id,consent,Gender,Q1. How much do you agree? [The topic interests me],Q2. How much do you agree? [I learned a lot],Q2b extra\n"
+HEADER = (
+    "id,consent,Gender,Q1. How much do you agree? [The topic interests me],"
+    "Q2. How much do you agree? [I learned a lot],Q2b extra\n"
+)
 BASE = {
     "items": '  Q1: {column_prefix: "Q1.", scale: agree5, construct: interest}\n'
     '  Q2: {column: "Q2. How much do you agree? [I learned a lot]", scale: agree5, construct: interest}',

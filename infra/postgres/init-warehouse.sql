@@ -4,7 +4,7 @@
 
 -- owner of the warehouse database: Airflow's tasks run migrations, loads, dbt and the publish as it
 create role cstrack login password :'cstrack_password';
--- group roles of DESIGN.md §5 (the migrations grant their privileges; creating them here is harmless)
+-- group roles of docs/design-notes.md §5 (the migrations grant their privileges; creating them here is harmless)
 create role cstrack_loader nologin;
 create role cstrack_transformer nologin;
 grant cstrack_loader, cstrack_transformer to cstrack;

@@ -8,9 +8,9 @@ Loaders are named as "module:function" so that this list imports nothing: every 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
 
 
 @dataclass(frozen=True)

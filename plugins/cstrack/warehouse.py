@@ -11,10 +11,10 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 
 import psycopg
@@ -43,7 +43,7 @@ class Warehouse:
     dbname: str = "postgres"
 
     @classmethod
-    def from_url(cls, url: str) -> "Warehouse":
+    def from_url(cls, url: str) -> Warehouse:
         try:
             params = conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:

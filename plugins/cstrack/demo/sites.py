@@ -46,13 +46,20 @@ STATUSES = ["ongoing", "ongoing", "ongoing", "completed", "not started", "on hol
 ORG_TYPES = ["Academic", "NGO", "Public administration", "Museum", "Business"]
 # country, language, a description template and a few subjects in that language
 LOCALES = [
-    ("AT", "de", "Bürgerinnen und Bürger beobachten {s} in {c} und melden ihre Funde.", ["Wildbienen", "Amphibien", "Lichtverschmutzung", "Stadtbäume"]),
-    ("DE", "de", "Freiwillige erfassen {s} in ganz {c} mit einer App.", ["Vogelstimmen", "Feinstaub", "Igel", "Mikroplastik"]),
-    ("ES", "es", "Voluntarios registran {s} en {c} para la ciencia.", ["mosquitos", "medusas", "ruido urbano", "aves marinas"]),
-    ("FR", "fr", "Les citoyens observent {s} partout en {c}.", ["papillons", "escargots", "qualité de l'air", "chauves-souris"]),
-    ("NL", "nl", "Vrijwilligers tellen {s} in {c} en delen hun data.", ["tuinvogels", "zwerfvuil", "waterkwaliteit", "paddenstoelen"]),
-    ("IT", "it", "I cittadini monitorano {s} in {c} con il proprio smartphone.", ["api", "meduse", "inquinamento luminoso", "lucciole"]),
-    ("GB", "en", "Volunteers record {s} across {c} to help scientists.", ["hedgehogs", "moths", "river health", "street trees"]),
+    ("AT", "de", "Bürgerinnen und Bürger beobachten {s} in {c} und melden ihre Funde.",
+     ["Wildbienen", "Amphibien", "Lichtverschmutzung", "Stadtbäume"]),
+    ("DE", "de", "Freiwillige erfassen {s} in ganz {c} mit einer App.",
+     ["Vogelstimmen", "Feinstaub", "Igel", "Mikroplastik"]),
+    ("ES", "es", "Voluntarios registran {s} en {c} para la ciencia.",
+     ["mosquitos", "medusas", "ruido urbano", "aves marinas"]),
+    ("FR", "fr", "Les citoyens observent {s} partout en {c}.",
+     ["papillons", "escargots", "qualité de l'air", "chauves-souris"]),
+    ("NL", "nl", "Vrijwilligers tellen {s} in {c} en delen hun data.",
+     ["tuinvogels", "zwerfvuil", "waterkwaliteit", "paddenstoelen"]),
+    ("IT", "it", "I cittadini monitorano {s} in {c} con il proprio smartphone.",
+     ["api", "meduse", "inquinamento luminoso", "lucciole"]),
+    ("GB", "en", "Volunteers record {s} across {c} to help scientists.",
+     ["hedgehogs", "moths", "river health", "street trees"]),
     ("SE", "en", "Citizens in {c} map {s} for a national survey.", ["lichens", "ice cover", "wild orchids", "beetles"]),
 ]  # fmt: skip
 COUNTRY_NAMES = {"AT": "Österreich", "DE": "Deutschland", "ES": "España", "FR": "France", "NL": "Nederland",
@@ -96,7 +103,10 @@ def url_variant(url: str, i: int) -> str:
         host = host[4:] if host.startswith("www.") else "www." + host
         return f"{scheme}://{host}{path}"
     if kind == 2:
-        return f"{scheme}://{host}{path.rstrip('/') if path.endswith('/') and path != '/' else path + ('' if path.endswith('/') else '/')}"
+        return (
+            f"{scheme}://{host}"
+            f"{path.rstrip('/') if path.endswith('/') and path != '/' else path + ('' if path.endswith('/') else '/')}"
+        )
     return f"{url}{'&' if '?' in url else '?'}utm_source=eu-citizen.science&utm_medium=referral"
 
 
@@ -124,7 +134,9 @@ def eucs_projects(seed: int = SEED) -> list[dict]:
             "url": url,
             "aim": aim,
             "description": description,
-            "keywords": [{"keyword": k} for k in rng.sample(["citizen science", subject, "monitoring", "app", "open data"], 3)],
+            "keywords": [
+                {"keyword": k} for k in rng.sample(["citizen science", subject, "monitoring", "app", "open data"], 3)
+            ],
             "status": {"status": status},
             "topic": [{"topic": t} for t in rng.sample(TOPICS, 2)],
             "start_date": f"{start}-{rng.randrange(1, 13):02d}-01T00:00:00Z",
@@ -143,7 +155,9 @@ def eucs_projects(seed: int = SEED) -> list[dict]:
                 "contactPointEmail": f"contact.{slug}@lab{i % 5 + 1}.example.org",
             },
             "organisation": [],
-            "fundingBody": [{"body": rng.choice(["European Commission", "National Science Foundation", "Regional government"])}],
+            "fundingBody": [
+                {"body": rng.choice(["European Commission", "National Science Foundation", "Regional government"])}
+            ],
             "fundingProgram": rng.choice(["Horizon 2020", "SwafS", ""]),
             "doingAtHome": rng.random() < 0.5,
             "originDatabase": "",
@@ -202,7 +216,8 @@ def jsonld_projects(seed: int = SEED) -> list[dict]:
             "areaServed": {"@type": "Country", "name": COUNTRY_NAMES[country].removeprefix("the ")},
             "about": [{"@type": "Thing", "name": t} for t in rng.sample(TOPICS, 2)],
             "keywords": ", ".join(rng.sample(["Bürgerwissenschaft", subject, "Monitoring", "Umwelt", "Open Data"], 3)),
-            "parentOrganization": {"@type": "ResearchOrganization", "name": f"Institut {i % 4 + 1} für Umweltforschung"},
+            "parentOrganization": {"@type": "ResearchOrganization",
+                                   "name": f"Institut {i % 4 + 1} für Umweltforschung"},
             "funder": {"@type": "Organization", "name": rng.choice(["BMBF", "FWF", "Horizon Europe"])},
             "email": f"team.{slug}@institut{i % 4 + 1}.example.net",
             "location": {"@type": "Place", "geo": {"@type": "GeoCoordinates", "latitude": round(rng.uniform(45, 55), 4),
@@ -210,7 +225,8 @@ def jsonld_projects(seed: int = SEED) -> list[dict]:
             "additionalProperty": [
                 {"@type": "PropertyValue", "name": "status", "value": rng.choice(["laufend", "ongoing", "completed"])},
                 {"@type": "PropertyValue", "name": "participation_tasks", "value": rng.sample(TASKS, 2)},
-                {"@type": "PropertyValue", "name": "sdgs", "value": [f"{rng.randrange(1, 18)}", f"{rng.randrange(1, 18)}:indirect"]},
+                {"@type": "PropertyValue", "name": "sdgs",
+                 "value": [f"{rng.randrange(1, 18)}", f"{rng.randrange(1, 18)}:indirect"]},
             ],
         }  # fmt: skip
         if i % 5 == 4:
@@ -230,8 +246,10 @@ def _project_page(obj: dict) -> bytes:
         }
     )
     return (
-        f'<!doctype html><html lang="{obj["inLanguage"]}"><head><meta charset="utf-8"><title>{escape(obj["name"])}</title>'
-        '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}</script>'
+        f'<!doctype html><html lang="{obj["inLanguage"]}"><head><meta charset="utf-8">'
+        f"<title>{escape(obj['name'])}</title>"
+        '<script type="application/ld+json">{"@context": "https://schema.org",'
+        ' "@type": "BreadcrumbList", "itemListElement": []}</script>'
         f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
         f"</head><body><h1>{escape(obj['name'])}</h1><p>{escape(obj['description'])}</p></body></html>"
     ).encode()

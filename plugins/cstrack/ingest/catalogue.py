@@ -23,9 +23,10 @@ import json
 import multiprocessing
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError, MappingError
@@ -77,7 +78,7 @@ class Mapping:
     credit: str  # the attribution a report shows for this source (its licence may require it)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Mapping":
+    def load(cls, path: str | Path) -> Mapping:
         path = Path(path)
         where = str(path)
         if not path.is_file():
@@ -225,7 +226,7 @@ class CsvReader(Reader):
     def records(self):
         header = self.columns
         for number, _line, cells, reason in self.file.rows():
-            yield number, (dict(zip(header, cells)) if cells is not None else None), reason
+            yield number, (dict(zip(header, cells, strict=False)) if cells is not None else None), reason
 
 
 _LONE_SURROGATE = re.compile(r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}")
@@ -274,7 +275,7 @@ class JsonReader(Reader):
 
     def __init__(self, mapping: Mapping, path: Path):
         super().__init__(mapping, path)
-        self.sample = [row for _, (_, row, _) in zip(range(200), self.records()) if row is not None]
+        self.sample = [row for _, (_, row, _) in zip(range(200), self.records(), strict=False) if row is not None]
         self.columns = list(dict.fromkeys(key for row in self.sample for key in row))
 
     def has_column(self, column: str) -> bool:
@@ -350,7 +351,7 @@ class XlsxReader(Reader):
             if len(values) > width and any(v is not None for v in values[width:]):
                 yield number, None, f"a value beyond the header's {width} columns"
                 continue
-            row = {h: ("" if v is None else str(v)) for h, v in zip(header, values)}
+            row = {h: ("" if v is None else str(v)) for h, v in zip(header, values, strict=False)}
             row, reason = _checked_record(row, self.nul_cells)
             yield number, row, reason
 

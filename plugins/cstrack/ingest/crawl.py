@@ -206,8 +206,10 @@ class CrawlResult:
     def as_dict(self) -> dict:
         return {
             "platform": self.platform, "crawl_id": self.crawl_id, "status": self.status, "pages": dict(self.pages),
-            "requests": self.requests, "message": self.message, "projects": self.load.rows_loaded if self.load else None,
-            "load_id": self.load.load_id if self.load else None, "flagged": self.flagged, "flag_reason": self.flag_reason,
+            "requests": self.requests, "message": self.message,
+            "projects": self.load.rows_loaded if self.load else None,
+            "load_id": self.load.load_id if self.load else None, "flagged": self.flagged,
+            "flag_reason": self.flag_reason,
         }  # fmt: skip
 
 
@@ -353,7 +355,8 @@ def crawl_platform(
     settings = settings or CrawlSettings()
     with warehouse.connect(wh) as conn:
         crawl_id = conn.execute(
-            "insert into ops.crawl_run (platform, method, base_url, status) values (%s, %s, %s, 'running') returning crawl_id",
+            "insert into ops.crawl_run (platform, method, base_url,"
+            " status) values (%s, %s, %s, 'running') returning crawl_id",
             (platform.id, platform.method, platform.base_url),
         ).fetchone()[0]
     store = PageStore(wh, platform, crawl_id)
@@ -373,8 +376,8 @@ def crawl_platform(
                     "update ops.crawl_run set status = %s, requests = %s, pages_fetched = %s, pages_not_modified = %s,"
                     " pages_failed = %s, pages_oversized = %s, pages_disallowed = %s, pages_refused = %s, message = %s,"
                     " finished_at = now() where crawl_id = %s",
-                    ("failed" if failure else "succeeded", fetcher.requests, p["fetched"], p["not_modified"], p["failed"],
-                     p["oversized"], p["disallowed"], p["refused"], failure, crawl_id),
+                    ("failed" if failure else "succeeded", fetcher.requests, p["fetched"], p["not_modified"],
+                     p["failed"], p["oversized"], p["disallowed"], p["refused"], failure, crawl_id),
                 )  # fmt: skip
     result = CrawlResult(
         platform.id, crawl_id, "failed" if failure else "succeeded", walker.pages, fetcher.requests, failure

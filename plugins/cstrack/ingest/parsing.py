@@ -63,7 +63,7 @@ def parse_date(value: str) -> str:
         match = pattern.match(text)
         if not match:
             continue
-        got = dict(zip(parts, (int(g) for g in match.groups())))
+        got = dict(zip(parts, (int(g) for g in match.groups()), strict=True))
         year, month, day = got["y"], got.get("m"), got.get("d")
         if not 1000 <= year <= 2999:
             break

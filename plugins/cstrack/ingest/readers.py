@@ -121,7 +121,7 @@ class CsvFile:
                             yield number, start, None, swallowed
                             continue
                     if "\x00" in "".join(cells):
-                        cells = [self._clean(cell, name) for cell, name in zip(cells, header)]
+                        cells = [self._clean(cell, name) for cell, name in zip(cells, header, strict=False)]
                     yield number, start, cells, None
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc) from None

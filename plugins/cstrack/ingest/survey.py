@@ -380,7 +380,7 @@ class CsvReader(Reader):
             if reason is not None:
                 yield number, None, reason
             else:
-                yield number, dict(zip(header, cells)), None
+                yield number, dict(zip(header, cells, strict=False)), None
 
 
 class XlsxReader(Reader):
@@ -409,10 +409,10 @@ class XlsxReader(Reader):
                 if any(_text(v) for v in values[len(header) :]):  # an answer no header names: like a CSV row
                     yield number, None, f"row {number}: a value beyond the header's {len(header)} columns"
                     continue
-                for column, value in zip(header, values):
+                for column, value in zip(header, values, strict=False):
                     if isinstance(value, str) and "\x00" in value:
                         self.nul_cells[column] += 1
-                yield number, dict(zip(header, values)), None
+                yield number, dict(zip(header, values, strict=False)), None
 
 
 class SavReader(Reader):
@@ -425,11 +425,11 @@ class SavReader(Reader):
         except Exception as exc:  # noqa: BLE001 -- pyreadstat.ReadstatError and friends: not an SPSS file
             raise MappingError(f"{self.path}: not a readable SPSS .sav file: {exc}") from None
         self.columns = list(meta.column_names)
-        self.labels = {n: l for n, l in zip(meta.column_names, meta.column_labels or []) if l}
+        self.labels = {n: label for n, label in zip(meta.column_names, meta.column_labels or [], strict=False) if label}
 
     def rows(self):
         for number, values in enumerate(self.frame.itertuples(index=False, name=None), start=1):
-            yield number, dict(zip(self.columns, values)), None
+            yield number, dict(zip(self.columns, values, strict=False)), None
 
 
 READERS = {"csv": CsvReader, "xlsx": XlsxReader, "sav": SavReader}
@@ -464,15 +464,16 @@ def _resolve(codebook: Codebook, reader: Reader, what: str, ref: ColumnRef) -> s
     where = f"{codebook.path}: {what}"
     if ref.column is not None:
         found = [c for c in reader.columns if c == ref.column] or [
-            n for n, l in reader.labels.items() if l == ref.column
+            n for n, label in reader.labels.items() if label == ref.column
         ]
         if not found:
             raise MappingError(
-                f"{where}: column {ref.column!r} not found in {reader.path}; candidates: {_candidates(ref.column, reader)}"
+                f"{where}: column {ref.column!r} not found in {reader.path};"
+                f" candidates: {_candidates(ref.column, reader)}"
             )
     else:
         found = [c for c in reader.columns if c.startswith(ref.prefix)]
-        found += [n for n, l in reader.labels.items() if l.startswith(ref.prefix) and n not in found]
+        found += [n for n, label in reader.labels.items() if label.startswith(ref.prefix) and n not in found]
         if not found:
             raise MappingError(
                 f"{where}: column_prefix {ref.prefix!r} matches no column in {reader.path}; "

@@ -26,9 +26,9 @@ def snippet(value: Any, limit: int = 1000) -> str:
 
 
 def without_nul(value: Any, counts: Counter | None, field: str | None = None, keys: bool = True) -> Any:
-    """`value` with NUL removed from every string (keys too, unless `keys` is false), counting the cleaned strings: all under `field`
-    when given, else per key path (`user.name`). Iterative, and in place for dicts and lists: a value the
-    parser accepted may be nested deeper than Python's recursion limit allows."""
+    """`value` with NUL removed from every string (keys too, unless `keys` is false), counting the cleaned
+    strings: all under `field` when given, else per key path (`user.name`). Iterative, and in place for dicts
+    and lists: a value the parser accepted may be nested deeper than Python's recursion limit allows."""
 
     def counted(path: str) -> None:
         if counts is not None:

@@ -182,7 +182,8 @@ def _free_port() -> int:
 
 
 def _claim_redis_db(client_url: str, run: str) -> int:
-    """An empty Redis database (1..15) for this run's broker; the claim key makes concurrent runs pick different ones."""
+    """An empty Redis database (1..15) for this run's broker; the claim key makes concurrent runs pick
+    different ones."""
     for db in range(1, 16):
         client = redis.Redis.from_url(f"{client_url}/{db}")
         if client.dbsize() == 0 and client.set(_CLAIM_KEY, run, nx=True):
@@ -226,10 +227,13 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(64),  # HS512 wants 64+ bytes
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
-            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",  # local demo: no login
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "cstrack.orchestration.scaleout.worker_hostname",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # only the DAG we trigger runs (not the Asset-scheduled ones)
+            # only the DAG we trigger runs (not the Asset-scheduled ones)
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             # parse the DAG files once: they do not change during the run, and CPU is scarce
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",

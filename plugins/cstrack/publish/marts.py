@@ -80,7 +80,8 @@ def project_fingerprint() -> str:
 def current_state(conn) -> dict:
     seq = {
         kind: conn.execute(
-            "select coalesce(max(commit_seq), 0) from ops.load_run where status = 'succeeded' and source_kind = any(%s)",
+            "select coalesce(max(commit_seq), 0) from ops.load_run"
+            " where status = 'succeeded' and source_kind = any(%s)",
             (list(kinds),),
         ).fetchone()[0]
         for kind, kinds in sources.dbt_sources().items()
@@ -243,14 +244,15 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
             if table in candidates and _columns(conn, BUILD, table) == columns and table in keys:
                 key = sql.SQL(", ").join(map(sql.Identifier, keys[table]))
                 changed = sql.SQL(
-                    "({}) in (select {} from {} where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {}))"
+                    "({}) in (select {} from {} where last_commit_seq >"
+                    " (select coalesce(max(last_commit_seq), 0) from {}))"
                 ).format(key, key, src, dst)
                 conn.execute(sql.SQL("delete from {} where {}").format(dst, changed))
                 if not _is_row_key(conn, PUBLISHED, table, keys[table]):
                     # a group key (a month) has no rows left when all its posts moved to another group
-                    conn.execute(sql.SQL("delete from {} where ({}) in (select {} from {} except select {} from {})").format(
-                        dst, key, key, dst, key, src
-                    ))  # fmt: skip
+                    conn.execute(sql.SQL(
+                        "delete from {} where ({}) in (select {} from {} except select {} from {})"
+                    ).format(dst, key, key, dst, key, src))  # fmt: skip
                 conn.execute(
                     sql.SQL("insert into {} ({}) select {} from {} where {}").format(
                         dst, column_list, column_list, src, changed

@@ -92,7 +92,8 @@ def suites() -> list[Suite]:
         # a source not loaded yet leaves its marts empty, which is fine; loaded data must show up. The whole
         # table, not {batch}: an incremental build validates only the changed rows, which may be none.
         return rows(
-            f"select 1 as empty_mart where not exists (select 1 from {BUILD}.{mart}) and exists (select 1 from raw.{raw_table})",
+            "select 1 as empty_mart where not exists (select 1 from"
+            f" {BUILD}.{mart}) and exists (select 1 from raw.{raw_table})",
             f"not empty when raw.{raw_table} holds data",
         )
 
@@ -119,7 +120,8 @@ def suites() -> list[Suite]:
             )
             select source_system, load_id, rows_loaded, previous_rows from loads
             where newest = 1 and rows_loaded < 0.5 * previous_rows""",
-                    "volume: a catalogue's or platform's latest load holds at least half the records of its previous load",
+                    "volume: a catalogue's or platform's latest load holds"
+                    " at least half the records of its previous load",
                     WARNING,
                 ),
                 rows(
@@ -203,7 +205,8 @@ def suites() -> list[Suite]:
                 # one here is a bug; bounds in SQL, so they move with the calendar
                 rows(
                     "select project_key, start_year, end_year from {batch} where start_year not between 1600 and"
-                    " extract(year from current_date)::int + 11 or end_year not between 1600 and extract(year from current_date)::int + 11",
+                    " extract(year from current_date)::int + 11 or end_year not"
+                    " between 1600 and extract(year from current_date)::int + 11",
                     "project years lie within 1600 .. next year + 10 (dbt nulls the others)",
                 ),
                 gxe.ExpectColumnValuesToBeNull(
@@ -287,7 +290,8 @@ def suites() -> list[Suite]:
                 unique("survey", "wave", "respondent_key", "construct"),
                 between("share_answered", 0, 1),
                 rows(
-                    "select survey, wave, construct, score from {batch} where score < (select min(scale_min) from raw.survey_item)"
+                    "select survey, wave, construct, score from {batch} where"
+                    " score < (select min(scale_min) from raw.survey_item)"
                     " or score > (select max(scale_max) from raw.survey_item)",
                     "construct scores lie within the item scales",
                 ),
@@ -323,7 +327,8 @@ def suites() -> list[Suite]:
             [
                 unique("survey", "construct", "wave"),
                 rows(
-                    "select survey, construct, wave, n from {batch} where n < 5 and (not suppressed or mean_score is not null)",
+                    "select survey, construct, wave, n from {batch} where"
+                    " n < 5 and (not suppressed or mean_score is not null)",
                     "suppression honoured in trends",
                 ),
             ],
@@ -347,7 +352,8 @@ def suites() -> list[Suite]:
                 # the loader quarantines posts dated outside these bounds: one here would break every social card.
                 # As text: GX reads the rows into Python, which has no date before year 1 or after 9999
                 rows(
-                    "select post_key, posted_at::text as posted_at from {batch} where posted_at < timestamptz '2006-03-21 00:00+00'"
+                    "select post_key, posted_at::text as posted_at from {batch}"
+                    " where posted_at < timestamptz '2006-03-21 00:00+00'"
                     " or posted_at > now() + interval '1 day'",
                     "posts are dated from 2006-03-21 (the first tweet) to tomorrow",
                 ),

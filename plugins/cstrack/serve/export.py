@@ -17,7 +17,7 @@ import csv
 import json
 import re
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -58,7 +58,7 @@ _PROJECTS = """
             from marts.bridge_project_source b where b.project_key = p.project_key) as sources
     from marts.dim_project p
     order by p.project_key
-"""
+"""  # noqa: E501 -- the SQL text stays as it is (rewrapping would change the string)
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +150,8 @@ def ppsr_project(row: dict) -> tuple[dict, list[str]]:
             end, duration = _year_end(row["end_year"]), f"P{row['end_year'] - row['start_year']}Y"
         else:
             warnings.append(
-                f"projectEndDate: end year {row['end_year']} is before start year {row['start_year']}, written as Unknown"
+                f"projectEndDate: end year {row['end_year']} is before"
+                f" start year {row['start_year']}, written as Unknown"
             )
     science_type = next((science_types()[t] for t in row["topics"] if t in science_types()), None)
     loaded = row["loaded_at"].isoformat() if row["loaded_at"] else None
@@ -235,13 +236,13 @@ def export_ppsr(wh: warehouse.Warehouse | None = None, out: Path | None = None) 
             "sdgs": row["sdgs"],
             "topics": list(row["topics"]),
         }
-    published = published_at.isoformat() if published_at else datetime.now(timezone.utc).isoformat()
+    published = published_at.isoformat() if published_at else datetime.now(UTC).isoformat()
     document = {
         "Project": projects,
         "provenance": provenance,
         "export": {
             "standard": "PPSR Core project metadata, JSON schema (Draft 7); see schemas/ppsr_core_project.schema.json",
-            "generatedAt": datetime.now(timezone.utc).isoformat(),
+            "generatedAt": datetime.now(UTC).isoformat(),
             "publishedAt": published,
             "leftOut": left_out,
             "warnings": warnings,

@@ -298,7 +298,11 @@ def matches(want: Any, have: Any) -> bool:
     if isinstance(want, dict):
         return isinstance(have, dict) and all(k in have and matches(v, have[k]) for k, v in want.items())
     if isinstance(want, list):
-        return isinstance(have, list) and len(want) == len(have) and all(matches(w, h) for w, h in zip(want, have))
+        return (
+            isinstance(have, list)
+            and len(want) == len(have)
+            and all(matches(w, h) for w, h in zip(want, have, strict=True))
+        )
     return want == have
 
 
@@ -514,7 +518,8 @@ def sync(settings: Settings | None = None, dashboards: list[specs.Dashboard] | N
     db_id = run.database({t for d in dashboards for t in d.marts})
     collections = _rows(run.call("GET", "/api/collection"))
     root = run.collection(
-        collections, ROOT_COLLECTION, "Dashboards as code from dashboards/*.yml, provisioned by `cstrack metabase sync`: "
+        collections, ROOT_COLLECTION,
+        "Dashboards as code from dashboards/*.yml, provisioned by `cstrack metabase sync`: "
         "edits made here are overwritten by the next sync.", marker("root"), None,
     )  # fmt: skip
     for dashboard in dashboards:

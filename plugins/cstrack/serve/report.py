@@ -188,7 +188,7 @@ def vega_lite(card: dashboards.Card, result: CardResult) -> dict:
     interval = card.display in ("bar", "line") and len(ys) == 3 and set(INTERVAL) <= set(ys)
     if interval:
         ys = [y for y in ys if y not in INTERVAL]
-    data = [{c: _json_value(v) for c, v in zip(result.columns, row)} for row in result.rows]
+    data = [{c: _json_value(v) for c, v in zip(result.columns, row, strict=False)} for row in result.rows]
     x_type = _field_type(result.rows, result.columns.index(x))
     value = ys[0] if len(ys) == 1 else "value"
     series = {"field": "series", "type": "nominal", "title": None} if len(ys) > 1 else None
@@ -311,7 +311,7 @@ details { margin-top: .5rem; font-size: .8rem; color: #555; } pre { white-space:
 table { border-collapse: collapse; font-size: .9rem; } td, th { border-bottom: 1px solid #dde1e6; padding: .3rem .7rem; text-align: left; vertical-align: top; }
 .boards { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1rem; padding: 0; list-style: none; }
 .boards li { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: .8rem 1rem; }
-"""
+"""  # noqa: E501 -- one line per CSS rule group; rewrapping would change the stylesheet text
 
 
 def page(title: str, body: str, boards: list[dashboards.Dashboard], current: str, charts: bool = False) -> str:
@@ -406,7 +406,7 @@ model's lineage and column descriptions.</p></li></ul>
 <h2>Sources</h2>
 <table id="counts"><thead><tr><th>source</th><th>projects</th></tr></thead><tbody>{sources}</tbody></table>
 <p id="credits">Sources: {escape(credits)}.</p>
-<p class="note">Charts drawn with Vega-Lite (BSD-3-Clause; <a href="assets/THIRD-PARTY-LICENSES.txt">licences</a>).</p>"""
+<p class="note">Charts drawn with Vega-Lite (BSD-3-Clause; <a href="assets/THIRD-PARTY-LICENSES.txt">licences</a>).</p>"""  # noqa: E501 -- page text kept as it is
     return page("CS Track warehouse report", body, boards, "index.html")
 
 

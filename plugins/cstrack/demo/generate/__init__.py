@@ -60,7 +60,8 @@ def _check_codebooks(generated: Path, committed: Path) -> None:
         theirs = committed / book.name
         if not theirs.is_file() or theirs.read_text(encoding="utf-8").split("\n", 1)[1] != mine:
             raise CstrackError(
-                f"{theirs}: missing or not the survey generator's codebook; regenerate it with python -m cstrack.demo.generate.survey"
+                f"{theirs}: missing or not the survey generator's codebook;"
+                " regenerate it with python -m cstrack.demo.generate.survey"
             )
 
 

@@ -30,18 +30,20 @@ GOV, NL = "citizenscience_gov", "awesome_cs_nl"
 SHARED = 0.12  # share of the NL list's projects that the US catalogue lists too (URL variant)
 BROKEN = 0.002  # rows without a title (and, in the US export, with a reused id)
 
-SUBJECTS = ["birds", "bees", "butterflies", "bats", "frogs", "dragonflies", "moths", "hedgehogs", "lichens", "mosses",
-            "street trees", "wild orchids", "fungi", "beach litter", "microplastics", "river health", "water quality",
-            "air quality", "noise", "light pollution", "night sky", "meteors", "galaxies", "clouds", "rainfall",
-            "snow depth", "soil moisture", "earthquakes", "invasive plants", "mosquitoes", "ticks", "jellyfish",
-            "seagrass", "coral reefs", "old letters", "ship logs", "parish records", "weather diaries", "dialects",
-            "urban heat", "road kill", "pollinators", "phenology", "ice cover", "coastal erosion", "wildfire smoke"]  # fmt: skip
+SUBJECTS = ["birds", "bees", "butterflies", "bats", "frogs", "dragonflies", "moths", "hedgehogs", "lichens",
+            "mosses", "street trees", "wild orchids", "fungi", "beach litter", "microplastics", "river health",
+            "water quality", "air quality", "noise", "light pollution", "night sky", "meteors", "galaxies",
+            "clouds", "rainfall", "snow depth", "soil moisture", "earthquakes", "invasive plants", "mosquitoes",
+            "ticks", "jellyfish", "seagrass", "coral reefs", "old letters", "ship logs", "parish records",
+            "weather diaries", "dialects", "urban heat", "road kill", "pollinators", "phenology", "ice cover",
+            "coastal erosion", "wildfire smoke"]  # fmt: skip
 KINDS = ["Watch", "Count", "Survey", "Monitor", "Atlas", "Blitz", "Network", "Challenge", "Project", "Map", "Census",
          "Tracker", "Lab", "Observatory", "Quest", "Patrol"]  # fmt: skip
-PLACES = ["Great Lakes", "Chesapeake", "Yellowstone", "Cascades", "Rockies", "Everglades", "Appalachia", "Mojave",
-          "Gulf Coast", "Puget Sound", "Ozarks", "Sierra", "Prairie", "Delta", "Bay Area", "New England", "Utrecht",
-          "Friesland", "Zeeland", "Veluwe", "Limburg", "Wadden", "Brabant", "Drenthe", "Amsterdam", "Rotterdam",
-          "Flevoland", "Groningen", "Twente", "Gelderland", "national", "backyard", "city", "school", "coastal"]  # fmt: skip
+PLACES = ["Great Lakes", "Chesapeake", "Yellowstone", "Cascades", "Rockies", "Everglades", "Appalachia",
+          "Mojave", "Gulf Coast", "Puget Sound", "Ozarks", "Sierra", "Prairie", "Delta", "Bay Area",
+          "New England", "Utrecht", "Friesland", "Zeeland", "Veluwe", "Limburg", "Wadden", "Brabant",
+          "Drenthe", "Amsterdam", "Rotterdam", "Flevoland", "Groningen", "Twente", "Gelderland", "national",
+          "backyard", "city", "school", "coastal"]  # fmt: skip
 VERBS = ["count", "photograph", "report", "map", "classify", "transcribe", "measure", "record", "identify", "monitor"]
 NL_CATEGORIES = [
     "History",
@@ -157,7 +159,8 @@ class CatalogueFactory:
             url = url.split("://", 1)[1]  # no scheme, as some records give it
         year = rng.randrange(1995, 2024)
         row.update(
-            cartodb_id=str(i + 1), cartodb_id_0="", project_name=title, project_url=url, project_description=description,
+            cartodb_id=str(i + 1), cartodb_id_0="", project_name=title, project_url=url,
+            project_description=description,
             start_date=rng.choice([f"{year}", f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}", ""]),
         )  # fmt: skip
         return row

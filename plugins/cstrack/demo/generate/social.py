@@ -33,45 +33,57 @@ WINDOW = 2000  # recent posts that reposts, quotes and replies can point at
 TASKS = {
     "en": ["counting birds", "measuring light pollution", "classifying galaxies", "monitoring water quality",
            "mapping plastic litter on beaches", "transcribing old letters", "recording bee sightings"],
-    "es": ["contar aves", "medir la contaminación lumínica", "vigilar la calidad del agua", "cartografiar la basura marina",
-           "transcribir cartas antiguas", "observar polinizadores"],
+    "es": ["contar aves", "medir la contaminación lumínica", "vigilar la calidad del agua",
+           "cartografiar la basura marina", "transcribir cartas antiguas", "observar polinizadores"],
     "de": ["Vögel zählen", "die Lichtverschmutzung messen", "die Wasserqualität überwachen", "Wildbienen beobachten",
            "alte Briefe transkribieren"],
-    "fr": ["compter les oiseaux", "mesurer la pollution lumineuse", "surveiller la qualité de l'eau", "observer les pollinisateurs"],
-    "nl": ["vogels tellen", "lichtvervuiling meten", "de waterkwaliteit meten", "libellen tellen", "oude archieven overtypen"],
+    "fr": ["compter les oiseaux", "mesurer la pollution lumineuse", "surveiller la qualité de l'eau",
+           "observer les pollinisateurs"],
+    "nl": ["vogels tellen", "lichtvervuiling meten", "de waterkwaliteit meten", "libellen tellen",
+           "oude archieven overtypen"],
     "it": ["contare gli uccelli", "misurare l'inquinamento luminoso", "monitorare la qualità dell'acqua"],
     "ja": ["鳥を数える", "光害を測定する", "水質を調べる"],
     "ru": ["считать птиц", "измерять световое загрязнение", "следить за качеством воды"],
     "ar": ["عدّ الطيور", "قياس التلوث الضوئي", "مراقبة جودة المياه"],
 }  # fmt: skip
 TEMPLATES = {
-    "en": ["Join {project} and help scientists by {task}! {tags} {url}", "Loved spending the weekend {task} with {project} {emoji} {tags}",
-           "Disappointed: the {project} app crashed again while {task} {sad} {tags}", "New results from {project}: volunteers are {task} all over Europe {tags} {url}",
-           "Climate action needs data, and {project} volunteers are {task} {emoji} {tags}", "Great turnout today, thank you all for {task} {emoji} {tags}"],
-    "es": ["Únete a {project} y ayuda a {task} {tags} {url}", "¡Qué buen fin de semana! Fuimos a {task} con {project} {emoji} {tags}",
+    "en": ["Join {project} and help scientists by {task}! {tags} {url}",
+           "Loved spending the weekend {task} with {project} {emoji} {tags}",
+           "Disappointed: the {project} app crashed again while {task} {sad} {tags}",
+           "New results from {project}: volunteers are {task} all over Europe {tags} {url}",
+           "Climate action needs data, and {project} volunteers are {task} {emoji} {tags}",
+           "Great turnout today, thank you all for {task} {emoji} {tags}"],
+    "es": ["Únete a {project} y ayuda a {task} {tags} {url}",
+           "¡Qué buen fin de semana! Fuimos a {task} con {project} {emoji} {tags}",
            "Nuevos resultados de {project}: voluntarios de toda España ayudan a {task} {tags} {url}"],
-    "de": ["Mach mit bei {project} und hilf, {task} {tags} {url}", "Tolles Wochenende: mit {project} {task} {emoji} {tags}",
+    "de": ["Mach mit bei {project} und hilf, {task} {tags} {url}",
+           "Tolles Wochenende: mit {project} {task} {emoji} {tags}",
            "Neue Ergebnisse von {project}: Freiwillige helfen, {task} {tags}"],
     "fr": ["Rejoignez {project} pour {task} {tags} {url}", "Super week-end à {task} avec {project} {emoji} {tags}"],
-    "nl": ["Doe mee met {project} en help {task} {tags} {url}", "Mooi weekend: samen met {project} {task} {emoji} {tags}"],
-    "it": ["Partecipa a {project} e aiutaci a {task} {tags} {url}", "Bellissimo weekend a {task} con {project} {emoji} {tags}"],
-    "ja": ["{project}に参加して{task}のを手伝おう！ {emoji} {tags} {url}", "今日は{project}で{task}活動をしました {emoji} {tags}"],
+    "nl": ["Doe mee met {project} en help {task} {tags} {url}",
+           "Mooi weekend: samen met {project} {task} {emoji} {tags}"],
+    "it": ["Partecipa a {project} e aiutaci a {task} {tags} {url}",
+           "Bellissimo weekend a {task} con {project} {emoji} {tags}"],
+    "ja": ["{project}に参加して{task}のを手伝おう！ {emoji} {tags} {url}",
+           "今日は{project}で{task}活動をしました {emoji} {tags}"],
     "ru": ["Присоединяйтесь к {project}: помогите {task} {tags} {url}", "Отличные выходные с {project} {emoji} {tags}"],
     "ar": ["انضموا إلى {project} من أجل {task} {tags} {url}", "شكرا لكل المتطوعين في {project} {emoji} {tags}"],
 }  # fmt: skip
 LANGUAGE_WEIGHTS = {"en": 40, "es": 15, "de": 10, "fr": 8, "nl": 10, "it": 5, "ja": 5, "ru": 4, "ar": 3}
 LOCAL_TAGS = {"en": ["CitizenScience"], "es": ["CienciaCiudadana"], "de": ["Bürgerwissenschaft", "CitizenScience"],
-              "fr": ["ScienceParticipative"], "nl": ["BurgerWetenschap", "CitizenScience"], "it": ["ScienzaPartecipata"],
-              "ja": ["市民科学"], "ru": ["ГражданскаяНаука"], "ar": ["علوم_المواطن"]}  # fmt: skip
-TOPIC_TAGS = ["CitizenScience", "SDG13", "SDG15", "SDG14", "SDG6", "SDG11", "OpenScience", "Biodiversity", "ClimateAction",
-              "Birds", "LightPollution", "Astronomy", "WaterQuality"]  # fmt: skip
+              "fr": ["ScienceParticipative"], "nl": ["BurgerWetenschap", "CitizenScience"],
+              "it": ["ScienzaPartecipata"], "ja": ["市民科学"], "ru": ["ГражданскаяНаука"],
+              "ar": ["علوم_المواطن"]}  # fmt: skip
+TOPIC_TAGS = ["CitizenScience", "SDG13", "SDG15", "SDG14", "SDG6", "SDG11", "OpenScience", "Biodiversity",
+              "ClimateAction", "Birds", "LightPollution", "Astronomy", "WaterQuality"]  # fmt: skip
 PROJECT_WORDS = {"en": ["the project", "our project", "this campaign"], "es": ["el proyecto"], "de": ["dem Projekt"],
-                 "fr": ["le projet"], "nl": ["het project"], "it": ["il progetto"], "ja": ["プロジェクト"], "ru": ["проект"],
-                 "ar": ["المشروع"]}  # fmt: skip
+                 "fr": ["le projet"], "nl": ["het project"], "it": ["il progetto"], "ja": ["プロジェクト"],
+                 "ru": ["проект"], "ar": ["المشروع"]}  # fmt: skip
 EMOJI = ["🌍", "🐦", "🔭", "🌌", "🐝", "💧", "🌱", "✨", "🦋", "📊", "🙌"]
 SAD = ["😞", "😠", "🙁"]
-NAMES = ["ana", "jan", "kim", "lea", "ole", "eva", "max", "ida", "noa", "tom", "sara", "luis", "mia", "yuki", "olga", "omar",
-         "pablo", "rosa", "hana", "ivan", "lena", "marco", "nora", "emma"]  # fmt: skip
+NAMES = ["ana", "jan", "kim", "lea", "ole", "eva", "max", "ida", "noa", "tom", "sara", "luis", "mia",
+         "yuki", "olga", "omar", "pablo", "rosa", "hana", "ivan", "lena", "marco", "nora",
+         "emma"]  # fmt: skip
 LYNGUO_SOURCES = [("Twitter", 55), ("Facebook", 15), ("Instagram", 12), ("Blogs", 8), ("Noticias", 6), ("Foros", 4)]
 LYNGUO_TWEET_BASE = 1_700_000_000_000_000_000  # other tweets than the twitter_v2 files' (same index, other id)
 OPINIONS = ["Positiva", "Neutra", "Negativa"]
@@ -256,7 +268,8 @@ def write_twitter_v2(path: Path, factory: PostFactory, posts: int, as_array: boo
                 missing = str(1_600_000_000_000_000_000 + page_start * 4096 + 3)
                 page["errors"] = [{"value": missing, "detail": f"Could not find tweet with ids: [{missing}].",
                                    "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
-                                   "resource_id": missing, "type": "https://api.twitter.com/2/problems/resource-not-found"}]  # fmt: skip
+                                   "resource_id": missing,
+                                   "type": "https://api.twitter.com/2/problems/resource-not-found"}]  # fmt: skip
             page["meta"] = {
                 "result_count": len(batch),
                 "newest_id": page["data"][-1]["id"],
@@ -340,7 +353,8 @@ def _status(post: dict, with_reblog: bool = True) -> dict:
             ]
             status["content"] = status["content"].replace(
                 "@" + ref["author"],
-                f'<span class="h-card"><a href="{ref_url}" class="u-url mention">@<span>{ref_acct.split("@")[0]}</span></a></span>',
+                f'<span class="h-card"><a href="{ref_url}" class="u-url mention">'
+                f"@<span>{ref_acct.split('@')[0]}</span></a></span>",
             )
         else:
             status["quote"] = {"state": "accepted", "quoted_status": ref_status}
@@ -359,7 +373,7 @@ def write_mastodon(path: Path, factory: PostFactory, posts: int) -> None:
 def write_lynguo(path: Path, factory: PostFactory, posts: int) -> None:
     """A Lynguo listening export: `;`-separated, Spanish headers, local date format."""
     rng = random.Random(f"lynguo-cells:{factory.posts}:{factory.start.isoformat()}")
-    sources, weights = zip(*LYNGUO_SOURCES)
+    sources, weights = zip(*LYNGUO_SOURCES, strict=True)
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\n")
         writer.writerow(["Fecha", "Fuente", "Texto", "Enlace", "Marca", "Usuario", "Opinion", "Impacto"])

@@ -24,25 +24,44 @@ import yaml
 
 # (code, construct, reverse, EN, DE, ES)
 ITEMS = [
-    ("MOT01", "mot_intrinsic", False, "I am interested in the topic of the project", "Mich interessiert das Thema des Projekts", "Me interesa el tema del proyecto"),
-    ("MOT02", "mot_intrinsic", False, "I enjoy taking part", "Das Mitmachen macht mir Spaß", "Disfruto participando"),
-    ("MOT03", "mot_intrinsic", False, "I want to learn something new", "Ich möchte etwas Neues lernen", "Quiero aprender algo nuevo"),
-    ("MOT04", "mot_intrinsic", False, "I like being outdoors and in nature", "Ich bin gern draußen in der Natur", "Me gusta estar al aire libre y en la naturaleza"),
-    ("MOT05", "mot_collective", False, "I want to contribute to scientific research", "Ich möchte zur Forschung beitragen", "Quiero contribuir a la investigación científica"),
-    ("MOT06", "mot_collective", False, "I want to help protect the environment", "Ich möchte die Umwelt schützen", "Quiero ayudar a proteger el medio ambiente"),
-    ("MOT07", "mot_collective", False, "I want to make a difference in my community", "Ich möchte in meiner Gemeinde etwas bewirken", "Quiero cambiar algo en mi comunidad"),
-    ("MOT08", "mot_collective", False, "The project's values are my values", "Die Werte des Projekts sind meine Werte", "Los valores del proyecto son los míos"),
-    ("MOT09", "mot_social", False, "I want to meet people who share my interests", "Ich möchte Gleichgesinnte treffen", "Quiero conocer a gente con mis intereses"),
-    ("MOT10", "mot_social", False, "I want recognition for my contribution", "Ich möchte Anerkennung für meinen Beitrag", "Quiero reconocimiento por mi aportación"),
-    ("MOT11", "mot_social", False, "It helps my career or studies", "Es hilft mir im Beruf oder Studium", "Me ayuda en mi carrera o mis estudios"),
-    ("MOT12", "mot_social", False, "Friends or family take part too", "Freunde oder Familie machen auch mit", "Mis amigos o mi familia también participan"),
-    ("LRN01", "learn_knowledge", False, "I learned about the topic of the project", "Ich habe etwas über das Thema gelernt", "Aprendí sobre el tema del proyecto"),
-    ("LRN02", "learn_knowledge", False, "I learned how scientific research works", "Ich habe gelernt, wie Forschung funktioniert", "Aprendí cómo funciona la investigación"),
-    ("LRN03", "learn_knowledge", False, "I learned new practical skills", "Ich habe neue praktische Fähigkeiten gelernt", "Aprendí nuevas habilidades prácticas"),
-    ("LRN04", "learn_knowledge", True, "I did not learn anything new", "Ich habe nichts Neues gelernt", "No aprendí nada nuevo"),
-    ("LRN05", "learn_attitude", False, "I feel more confident talking about science", "Ich rede jetzt selbstbewusster über Wissenschaft", "Me siento más seguro hablando de ciencia"),
-    ("LRN06", "learn_attitude", False, "I changed my everyday behaviour", "Ich habe mein Alltagsverhalten geändert", "Cambié mi comportamiento cotidiano"),
-    ("LRN07", "learn_attitude", False, "I became more interested in science", "Mein Interesse an Wissenschaft ist gewachsen", "Me intereso más por la ciencia"),
+    ("MOT01", "mot_intrinsic", False, "I am interested in the topic of the project",
+     "Mich interessiert das Thema des Projekts", "Me interesa el tema del proyecto"),
+    ("MOT02", "mot_intrinsic", False, "I enjoy taking part",
+     "Das Mitmachen macht mir Spaß", "Disfruto participando"),
+    ("MOT03", "mot_intrinsic", False, "I want to learn something new",
+     "Ich möchte etwas Neues lernen", "Quiero aprender algo nuevo"),
+    ("MOT04", "mot_intrinsic", False, "I like being outdoors and in nature",
+     "Ich bin gern draußen in der Natur", "Me gusta estar al aire libre y en la naturaleza"),
+    ("MOT05", "mot_collective", False, "I want to contribute to scientific research",
+     "Ich möchte zur Forschung beitragen", "Quiero contribuir a la investigación científica"),
+    ("MOT06", "mot_collective", False, "I want to help protect the environment",
+     "Ich möchte die Umwelt schützen", "Quiero ayudar a proteger el medio ambiente"),
+    ("MOT07", "mot_collective", False, "I want to make a difference in my community",
+     "Ich möchte in meiner Gemeinde etwas bewirken", "Quiero cambiar algo en mi comunidad"),
+    ("MOT08", "mot_collective", False, "The project's values are my values",
+     "Die Werte des Projekts sind meine Werte", "Los valores del proyecto son los míos"),
+    ("MOT09", "mot_social", False, "I want to meet people who share my interests",
+     "Ich möchte Gleichgesinnte treffen", "Quiero conocer a gente con mis intereses"),
+    ("MOT10", "mot_social", False, "I want recognition for my contribution",
+     "Ich möchte Anerkennung für meinen Beitrag", "Quiero reconocimiento por mi aportación"),
+    ("MOT11", "mot_social", False, "It helps my career or studies",
+     "Es hilft mir im Beruf oder Studium", "Me ayuda en mi carrera o mis estudios"),
+    ("MOT12", "mot_social", False, "Friends or family take part too",
+     "Freunde oder Familie machen auch mit", "Mis amigos o mi familia también participan"),
+    ("LRN01", "learn_knowledge", False, "I learned about the topic of the project",
+     "Ich habe etwas über das Thema gelernt", "Aprendí sobre el tema del proyecto"),
+    ("LRN02", "learn_knowledge", False, "I learned how scientific research works",
+     "Ich habe gelernt, wie Forschung funktioniert", "Aprendí cómo funciona la investigación"),
+    ("LRN03", "learn_knowledge", False, "I learned new practical skills",
+     "Ich habe neue praktische Fähigkeiten gelernt", "Aprendí nuevas habilidades prácticas"),
+    ("LRN04", "learn_knowledge", True, "I did not learn anything new",
+     "Ich habe nichts Neues gelernt", "No aprendí nada nuevo"),
+    ("LRN05", "learn_attitude", False, "I feel more confident talking about science",
+     "Ich rede jetzt selbstbewusster über Wissenschaft", "Me siento más seguro hablando de ciencia"),
+    ("LRN06", "learn_attitude", False, "I changed my everyday behaviour",
+     "Ich habe mein Alltagsverhalten geändert", "Cambié mi comportamiento cotidiano"),
+    ("LRN07", "learn_attitude", False, "I became more interested in science",
+     "Mein Interesse an Wissenschaft ist gewachsen", "Me intereso más por la ciencia"),
 ]  # fmt: skip
 
 CONSTRUCTS = {
@@ -60,7 +79,8 @@ WAVE_SHIFT = {"2021": 0.0, "2022": 0.15}  # a small upward trend in the second w
 PROJECTS = {  # code -> answer option per language
     "mueckenatlas": ("Mosquito Atlas (Mückenatlas)", "Mückenatlas", "Atlas de mosquitos (Mückenatlas)"),
     "plastic_pirates": ("Plastic Pirates", "Plastikpiraten", "Piratas del plástico"),
-    "observadores_del_mar": ("Sea Watchers (Observadores del Mar)", "Meeresbeobachter (Observadores del Mar)", "Observadores del Mar"),
+    "observadores_del_mar": ("Sea Watchers (Observadores del Mar)", "Meeresbeobachter (Observadores del Mar)",
+                             "Observadores del Mar"),
     "penguin_watch": ("Penguin Watch (Zooniverse)", "Penguin Watch (Zooniverse)", "Penguin Watch (Zooniverse)"),
     "city_nature_challenge": ("City Nature Challenge", "City Nature Challenge", "Reto Naturaleza Urbana"),
 }  # fmt: skip
@@ -70,11 +90,13 @@ COUNTRIES = {  # ISO-2 -> answer option per language
     "NL": ("Netherlands", "Niederlande", "Países Bajos"), "IT": ("Italy", "Italien", "Italia"),
 }  # fmt: skip
 GENDERS = {"female": ("Female", "Weiblich", "Mujer"), "male": ("Male", "Männlich", "Hombre"),
-           "non_binary": ("Non-binary", "Nicht-binär", "No binario"), None: ("Prefer not to say", "Keine Angabe", "Prefiero no decirlo")}  # fmt: skip
+           "non_binary": ("Non-binary", "Nicht-binär", "No binario"),
+           None: ("Prefer not to say", "Keine Angabe", "Prefiero no decirlo")}  # fmt: skip
 SELF_DESCRIBED = ("genderqueer (self-described)", "agender, self-described", "two-spirit (self-described)")
 AGE_BANDS = {"18-24": ("18-24", "18 bis 24", "18 a 24"), "25-34": ("25-34", "25 bis 34", "25 a 34"),
              "35-44": ("35-44", "35 bis 44", "35 a 44"), "45-54": ("45-54", "45 bis 54", "45 a 54"),
-             "55-64": ("55-64", "55 bis 64", "55 a 64"), "65+": ("65 or older", "65 und älter", "65 o más")}  # fmt: skip
+             "55-64": ("55-64", "55 bis 64", "55 a 64"),
+             "65+": ("65 or older", "65 und älter", "65 o más")}  # fmt: skip
 REMARKS = (
     (
         "Great project, I would like more feedback on the data.",
@@ -104,19 +126,25 @@ QUESTION = {
     "es": ("¿Por qué participa en ciencia ciudadana?", "¿Qué ha obtenido de su participación?"),
 }
 HEADERS = {
-    "en": {"id": "Token", "submitted": "Date submitted", "consent": "Informed consent: I agree that my answers are used for research",
+    "en": {"id": "Token", "submitted": "Date submitted",
+           "consent": "Informed consent: I agree that my answers are used for research",
            "gender": "What is your gender?", "age": "How old are you?", "country": "In which country do you live?",
-           "project": "In which project do you take part?", "remarks": "Is there anything else you would like to tell us?",
+           "project": "In which project do you take part?",
+           "remarks": "Is there anything else you would like to tell us?",
            "yes": "Yes, I agree", "no": "No"},
-    "de": {"id": "Zugangsschlüssel", "submitted": "Datum Abgeschickt", "consent": "Einverständniserklärung: Ich bin einverstanden, dass meine Antworten für die Forschung genutzt werden",
-           "gender": "Welches Geschlecht haben Sie?", "age": "Wie alt sind Sie?", "country": "In welchem Land leben Sie?",
+    "de": {"id": "Zugangsschlüssel", "submitted": "Datum Abgeschickt",
+           "consent": ("Einverständniserklärung: Ich bin einverstanden,"
+                       " dass meine Antworten für die Forschung genutzt werden"),
+           "gender": "Welches Geschlecht haben Sie?", "age": "Wie alt sind Sie?",
+           "country": "In welchem Land leben Sie?",
            "project": "An welchem Projekt nehmen Sie teil?", "remarks": "Wollen Sie uns sonst noch etwas mitteilen?",
            "yes": "Ich erkläre mich einverstanden.", "no": "Nein"},
     "es": {"id": None, "submitted": "submitdate", "consent": "consent",
            "gender": "gender", "age": "age", "country": "country", "project": "project", "remarks": "remarks",
            "yes": "Acepto", "no": "No acepto"},
 }  # fmt: skip
-SAV_LABELS = {"submitdate": "Fecha de envío", "consent": "Consentimiento informado: acepto que mis respuestas se usen para la investigación",
+SAV_LABELS = {"submitdate": "Fecha de envío",
+              "consent": "Consentimiento informado: acepto que mis respuestas se usen para la investigación",
               "gender": "¿Cuál es su género?", "age": "¿Qué edad tiene?", "country": "¿En qué país vive?",
               "project": "¿En qué proyecto participa?", "remarks": "¿Quiere contarnos algo más?"}  # fmt: skip
 
@@ -348,7 +376,8 @@ def main() -> None:
     files = generate_survey(project / "data" / "sample" / "surveys", project / "surveys")
     for f in files:
         print(
-            f"{f.data_path.relative_to(project)}: {len(f.respondents)} respondents ({f.codebook_path.relative_to(project)})"
+            f"{f.data_path.relative_to(project)}: {len(f.respondents)}"
+            f" respondents ({f.codebook_path.relative_to(project)})"
         )
 
 

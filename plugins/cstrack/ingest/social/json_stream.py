@@ -99,7 +99,8 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
                     if buf[pos] != ",":
                         yield (
                             None,
-                            f"not valid JSON at {where(pos)}: expecting ',' between array elements; the rest of the file was not read",
+                            f"not valid JSON at {where(pos)}: expecting ',' between"
+                            " array elements; the rest of the file was not read",
                         )
                         return
                     pos += 1

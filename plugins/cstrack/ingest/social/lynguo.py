@@ -26,7 +26,8 @@ LYNGUO_COLUMNS = ("Fecha", "Fuente", "Texto", "Enlace", "Marca", "Usuario", "Opi
 
 _LYNGUO_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y-%m-%d")
 _OPINION = {"positiva": "positive", "positivo": "positive", "positive": "positive", "negativa": "negative",
-            "negativo": "negative", "negative": "negative", "neutra": "neutral", "neutro": "neutral", "neutral": "neutral"}  # fmt: skip
+            "negativo": "negative", "negative": "negative", "neutra": "neutral", "neutro": "neutral",
+            "neutral": "neutral"}  # fmt: skip
 _PLATFORM = {"twitter": "twitter", "x": "twitter", "x (twitter)": "twitter", "twitter/x": "twitter"}
 _STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/[^/]+/status(?:es)?/(\d+)", re.IGNORECASE)
 _HASHTAG = re.compile(r"(?<![\w&])[#＃](\w+)", re.UNICODE)

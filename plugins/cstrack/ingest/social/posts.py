@@ -116,14 +116,14 @@ def check_text(values: tuple) -> tuple:
     strings += [x for v in values if isinstance(v, list) for x in v if isinstance(x, str)]
     joined = "\x1f".join(strings)
     if len(joined) > MAX_CELL_CHARS:  # rare: find the string too long to store
-        for column, value in zip(COLUMNS, values):
+        for column, value in zip(COLUMNS, values, strict=False):
             for string in value if isinstance(value, list) else (value,):
                 if isinstance(string, str) and len(string) > MAX_CELL_CHARS:
                     raise BadPost(column, too_long(column, string))
     if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
         return values  # the common case: one check for the whole row
     cleaned = []
-    for column, value in zip(COLUMNS, values):
+    for column, value in zip(COLUMNS, values, strict=False):
         if isinstance(value, str):
             value = clean_str(column, value)
         elif isinstance(value, list):
