@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cstrack import specs
 from cstrack.errors import MappingError
 from cstrack.ingest import catalogue
-from cstrack.ingest.catalogue import Mapping, RowMapper, _mapped_rows, load_catalogue, open_reader
+from cstrack.ingest.catalogue import Mapping, RowMapper, load_catalogue, mapped_rows, open_reader
 from cstrack.ingest.parsing import PARSERS
 from cstrack.ingest.readers import MAX_CELL_CHARS, NUL_REMOVED
 
@@ -362,7 +362,7 @@ def outcome(body: bytes, no_merged_contacts: bool = False) -> list[tuple]:
         path.write_bytes(body)
         try:
             reader = open_reader(MAPPING, path)
-            items = list(_mapped_rows(MAPPING, reader, RowMapper(MAPPING)))
+            items = list(mapped_rows(MAPPING, reader, RowMapper(MAPPING)))
         except MappingError as err:
             assert str(path) in str(err) and "\n" not in str(err)
             return []
@@ -453,7 +453,7 @@ def test_any_json_is_records_quarantine_or_one_error(value, depth, fmt):
         record = '{"projectName": "x", "v": ' + nested + "}"
         path.write_text(f"[{record}]" if fmt == "json" else record + "\n" + nested + "\n", encoding="utf-8")
         try:
-            items = list(_mapped_rows(mapping, open_reader(mapping, path), RowMapper(mapping)))
+            items = list(mapped_rows(mapping, open_reader(mapping, path), RowMapper(mapping)))
         except MappingError as err:
             assert str(path) in str(err) and "\n" not in str(err)
             return

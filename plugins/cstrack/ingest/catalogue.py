@@ -575,7 +575,7 @@ class RowMapper:
         return record, pii
 
 
-def _mapped_rows(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple]:
+def _map_records(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple]:
     """Load.run's rows of read records (number, row or None, reason): (number, values or None, reason,
     field, raw value). Nothing is kept per row: duplicate ids are left to the database (RawTable's
     duplicate_key). A row the reader quarantines (field count, oversized cell, malformed quote) keeps no raw
@@ -603,9 +603,9 @@ def _mapped_rows(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple
             yield number, values, None, None, None
 
 
-def _read_and_mapped_rows(mapping: Mapping, reader: Reader, mapper: RowMapper) -> Iterator[tuple]:
-    """_mapped_rows of every record of the file, then the reader's NUL removals in the mapper's unmapped values."""
-    yield from _mapped_rows(mapping, reader.records(), mapper)
+def mapped_rows(mapping: Mapping, reader: Reader, mapper: RowMapper) -> Iterator[tuple]:
+    """_map_records of every record of the file, then the reader's NUL removals in the mapper's unmapped values."""
+    yield from _map_records(mapping, reader.records(), mapper)
     _count_nul_cells(reader, mapper.unmapped)
 
 
@@ -639,14 +639,14 @@ def _start_worker(mapping: Mapping) -> None:
 def _map_batch(records: list[tuple]) -> tuple[list[tuple], Counter]:
     """In a worker: the rows of a batch of read records, and the unmapped values they added."""
     mapper = _worker_mapper
-    rows = list(_mapped_rows(mapper.mapping, records, mapper))
+    rows = list(_map_records(mapper.mapping, records, mapper))
     counts = Counter(mapper.unmapped)
     mapper.unmapped.clear()  # in place: the mapper's cached rules count into this Counter
     return rows, counts
 
 
 def _in_workers(mapping: Mapping, reader: Reader, workers: int, unmapped: Counter) -> Iterator[tuple]:
-    """_mapped_rows of the whole file in file order, mapped by `workers` processes; the unmapped values they
+    """_map_records of the whole file in file order, mapped by `workers` processes; the unmapped values they
     count, and the reader's NUL removals, are added to `unmapped`."""
     batches = pool.batched(reader.records(), BATCH_ROWS)
     for rows, counts in pool.ordered_map(_map_batch, batches, workers, _start_worker, (mapping,)):
@@ -677,7 +677,7 @@ def load_catalogue(
     else:
         mapper = RowMapper(mapping)
         unmapped = mapper.unmapped
-        rows = _read_and_mapped_rows(mapping, reader, mapper)
+        rows = mapped_rows(mapping, reader, mapper)
     load = Load("catalogue", mapping.source, mapping.sha256, path=data_path, snapshot=True)
     return load.run(RECORDS_TABLE, rows, unmapped=unmapped, wh=wh, progress=progress)
 
