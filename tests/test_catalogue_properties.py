@@ -6,11 +6,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cstrack.errors import MappingError
 from cstrack.ingest.catalogue import Mapping, RowMapper, open_reader
+
+pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
 
 MAPPING = Path(__file__).resolve().parents[1] / "catalogues" / "awesome_cs_nl.yml"
 HEADER = (b"name,description,main_category,extra_categories,organization,country,location,notes_location,"

@@ -7,11 +7,14 @@ import json
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cstrack.ingest import crawl_extract as extract
 from cstrack.ingest.parsing import collapse_whitespace, parse_url
+
+pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
 
 
 def _item(i: int, **over) -> dict:

@@ -64,6 +64,7 @@ def test_reporter_cannot_read_outside_marts(marts_db):
             conn.execute("select count(*) from ops.load_run")
 
 
+@pytest.mark.fast
 def test_committed_exposures_match_the_specs():
     committed = dashboards.exposures_path().read_text(encoding="utf-8")
     assert committed == dashboards.exposures_yaml(SPECS), "run `cstrack dashboards exposures` and commit the result"
@@ -103,6 +104,7 @@ def write_spec(tmp_path: Path, text: str, name: str = "demo") -> Path:
     return path
 
 
+@pytest.mark.fast
 def test_render_sql_drops_empty_clauses_and_binds_values(tmp_path):
     card = dashboards.load_dashboard(write_spec(tmp_path, SPEC)).cards[0]
     sql, params = dashboards.render_sql(card, {})
@@ -125,6 +127,7 @@ def test_render_sql_runs_on_postgres(tmp_path):
         assert conn.execute(sql, {"country": "DE"}).fetchall() == []
 
 
+@pytest.mark.fast
 def test_spec_parses_marts_and_tags(tmp_path):
     card = dashboards.load_dashboard(write_spec(tmp_path, SPEC)).cards[0]
     assert card.marts == ("bridge_project_country", "bridge_project_sdg")
@@ -166,6 +169,7 @@ BAD = [
 ]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("old,new,message", BAD, ids=[b[2][:40] for b in BAD])
 def test_bad_spec_fails_naming_file_card_and_field(tmp_path, old, new, message):
     assert old in SPEC
@@ -175,6 +179,7 @@ def test_bad_spec_fails_naming_file_card_and_field(tmp_path, old, new, message):
     assert str(err.value).startswith("dashboards/demo.yml: ") and message in str(err.value)
 
 
+@pytest.mark.fast
 def test_duplicate_ids_are_refused(tmp_path):
     card = SPEC[SPEC.index("  - id: projects") :]
     with pytest.raises(SpecError, match="dashboards/demo.yml: card projects: duplicate id"):
@@ -184,6 +189,7 @@ def test_duplicate_ids_are_refused(tmp_path):
         dashboards.load_dashboard(write_spec(tmp_path, SPEC.replace(slug, slug + slug)))
 
 
+@pytest.mark.fast
 def test_every_committed_spec_is_valid_and_reads_marts_only():
     assert {d.id for d in SPECS} >= {"cs_landscape", "data_quality", "participation_social", "participants_survey"}
     for spec in SPECS:

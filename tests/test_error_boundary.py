@@ -39,6 +39,7 @@ def one_line_error(done: subprocess.CompletedProcess) -> str:
     return lines[-1]
 
 
+@pytest.mark.fast
 def test_an_unexpected_error_is_one_line_with_its_traceback_in_the_logs(home, cstrack):
     """An error no code path expected (here: an output folder under a file) still ends in one line; its
     traceback is kept in $CSTRACK_HOME/logs/ and named in that line, and --debug prints it."""
@@ -52,12 +53,14 @@ def test_an_unexpected_error_is_one_line_with_its_traceback_in_the_logs(home, cs
     assert debug.stderr.strip().splitlines()[-1].startswith("cstrack: error: ")
 
 
+@pytest.mark.fast
 def test_a_warehouse_that_does_not_answer_is_one_line(home, cstrack):
     env = {"CSTRACK_HOME": str(home), "WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
     line = one_line_error(cstrack("export", "ppsr", env=env))
     assert line.startswith("cstrack: error: cannot connect to the warehouse (PostgreSQL at 127.0.0.1:1")
 
 
+@pytest.mark.fast
 def test_a_yaml_bomb_is_refused_at_once(home, cstrack, tmp_path):
     folder = tmp_path / "dashboards"
     folder.mkdir()
@@ -75,6 +78,7 @@ def test_a_yaml_bomb_is_refused_at_once(home, cstrack, tmp_path):
     assert time.monotonic() - started < 1
 
 
+@pytest.mark.fast
 def test_a_dashboard_spec_of_a_wrong_type_names_the_key(cstrack, tmp_path):
     folder = tmp_path / "dashboards"
     folder.mkdir()
@@ -86,6 +90,7 @@ def test_a_dashboard_spec_of_a_wrong_type_names_the_key(cstrack, tmp_path):
     assert "wrong.yml" in line and "cards.0.description" in line
 
 
+@pytest.mark.fast
 def test_a_platform_registry_of_a_wrong_type_names_the_key(tmp_path):
     from cstrack.ingest.crawl import load_platforms
 
@@ -149,6 +154,7 @@ def test_the_warehouse_stopping_during_a_load_is_one_line_and_loads_nothing(serv
     assert statuses == ["failed"]
 
 
+@pytest.mark.fast
 def test_an_airflow_task_fails_with_the_same_line(caplog):
     @task_errors
     def load_something():

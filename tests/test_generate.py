@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from cstrack.demo.generate import generate_inbox, social_split, survey_waves
 from cstrack.demo.generate.catalogue import GOV, NL
 from cstrack.ingest.catalogue import load_catalogue_inbox
@@ -19,6 +21,7 @@ def _files(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.suffix in BYTE_STABLE}
 
 
+@pytest.mark.fast
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     first = generate_inbox(tmp_path / "a", **SIZES, seed=5, progress=None)
     generate_inbox(tmp_path / "b", **SIZES, seed=5, progress=None)
@@ -30,6 +33,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert {p.suffix for p in first["surveys"]} == {".csv", ".xlsx", ".sav"}
 
 
+@pytest.mark.fast
 def test_catalogues_share_projects_under_url_variants(tmp_path):
     generate_inbox(tmp_path, projects=2000, posts=0, respondents=0, seed=1, progress=None)
     with (tmp_path / "catalogues" / f"{GOV}_generated.csv").open(encoding="utf-8", newline="") as handle:
@@ -41,6 +45,7 @@ def test_catalogues_share_projects_under_url_variants(tmp_path):
     assert all(gov[t] != nl[t] for t in shared)  # the same project under another form of its URL
 
 
+@pytest.mark.fast
 def test_sizes_split_as_asked():
     assert sum(social_split(1001).values()) == 1001
     assert social_split(3) == {"twitter_v2": 3}

@@ -26,6 +26,7 @@ ENV_EXAMPLE = dict(
 )
 
 
+@pytest.mark.fast
 def test_every_production_service_is_there():
     assert set(SERVICES) >= {
         "warehouse", "redis", "airflow-db", "airflow-init", "airflow-apiserver", "airflow-scheduler",
@@ -38,6 +39,7 @@ def test_every_production_service_is_there():
     }  # fmt: skip
 
 
+@pytest.mark.fast
 def test_airflow_runs_celery_on_redis_with_its_own_metadata_database():
     for name, service in AIRFLOW.items():
         env = service["environment"]
@@ -48,12 +50,14 @@ def test_airflow_runs_celery_on_redis_with_its_own_metadata_database():
         assert "@warehouse:5432/cstrack" in env["AIRFLOW_CONN_WAREHOUSE"], name
 
 
+@pytest.mark.fast
 def test_metabase_has_its_own_application_database():
     env = SERVICES["metabase"]["environment"]
     assert env["MB_DB_TYPE"] == "postgres" and env["MB_DB_HOST"] == "metabase-db"
     assert SERVICES["metabase-db"]["environment"]["POSTGRES_DB"] == env["MB_DB_DBNAME"]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("name", sorted(RUNNING))
 def test_long_running_services_have_healthchecks(name):
     check = RUNNING[name].get("healthcheck")
@@ -61,6 +65,7 @@ def test_long_running_services_have_healthchecks(name):
     assert RUNNING[name].get("restart") == "always", f"{name}: restart policy"
 
 
+@pytest.mark.fast
 def test_dependencies_wait_for_health_or_completion():
     for name, service in SERVICES.items():
         depends = service.get("depends_on") or {}
@@ -78,6 +83,7 @@ def test_dependencies_wait_for_health_or_completion():
     assert "airflow-apiserver" in SERVICES["airflow-worker"]["depends_on"]  # tasks talk to the execution API
 
 
+@pytest.mark.fast
 def test_images_are_pinned():
     for name, service in SERVICES.items():
         image = service.get("image", "")
@@ -91,6 +97,7 @@ def test_images_are_pinned():
             assert (INFRA.parent / path).exists(), f"airflow.Dockerfile copies missing {path}"
 
 
+@pytest.mark.fast
 def test_every_referenced_variable_is_in_env_example_without_secrets():
     text = (INFRA / "docker-compose.yml").read_text()
     referenced = set(re.findall(r"(?<!\$)\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}", text))
@@ -104,6 +111,7 @@ def test_every_referenced_variable_is_in_env_example_without_secrets():
         assert key in ENV_EXAMPLE
 
 
+@pytest.mark.fast
 def test_init_sql_creates_roles_and_database_without_literal_passwords():
     mounts = SERVICES["warehouse"]["volumes"]
     for mount in mounts:
@@ -120,6 +128,7 @@ def test_init_sql_creates_roles_and_database_without_literal_passwords():
     assert "-d cstrack" in " ".join(SERVICES["warehouse"]["healthcheck"]["test"])
 
 
+@pytest.mark.fast
 def test_metabase_sync_tool_reaches_metabase_and_the_warehouse_by_service_name():
     tool = SERVICES["cstrack"]
     env = tool["environment"]

@@ -37,6 +37,7 @@ def mb():
         yield fake
 
 
+@pytest.mark.fast
 def test_fresh_metabase_is_set_up_and_provisioned(mb):
     result = metabase.sync(settings(mb, public_links=True), SPECS)
 
@@ -77,6 +78,7 @@ def test_fresh_metabase_is_set_up_and_provisioned(mb):
     assert not [r for r in mb.calls() if r.path.endswith("/cards")]
 
 
+@pytest.mark.fast
 def test_second_sync_sends_no_post_and_changes_nothing(mb):
     metabase.sync(settings(mb, public_links=True), SPECS)
     before = repr((mb.databases, mb.collections, mb.cards, mb.dashboards, mb.settings))
@@ -90,6 +92,7 @@ def test_second_sync_sends_no_post_and_changes_nothing(mb):
     assert repr((mb.databases, mb.collections, mb.cards, mb.dashboards, mb.settings)) == before
 
 
+@pytest.mark.fast
 def test_sync_with_an_api_key_sends_no_post_at_all(mb):
     metabase.sync(settings(mb), SPECS)
     key = requests.post(
@@ -103,6 +106,7 @@ def test_sync_with_an_api_key_sends_no_post_at_all(mb):
     assert mb.calls("POST") == [] and mb.calls("PUT") == []
 
 
+@pytest.mark.fast
 def test_changed_card_sql_sends_exactly_one_update(mb):
     metabase.sync(settings(mb), SPECS)
     spec = SPECS[0]
@@ -119,6 +123,7 @@ def test_changed_card_sql_sends_exactly_one_update(mb):
     assert result.updated == [f"card {spec.id}/{card.id}"]
 
 
+@pytest.mark.fast
 def test_card_removed_from_spec_is_archived_and_leaves_the_dashboard(mb):
     metabase.sync(settings(mb), SPECS)
     spec = SPECS[0]
@@ -134,18 +139,21 @@ def test_card_removed_from_spec_is_archived_and_leaves_the_dashboard(mb):
     assert mb.calls("POST") == mb.calls("POST", "/api/session")
 
 
+@pytest.mark.fast
 def test_error_names_the_endpoint_and_metabase_message(mb):
     mb.fail("POST", "/api/card", 500, "Card could not be saved: disk full")
     with pytest.raises(CstrackError, match=r"POST /api/card failed \(HTTP 500\): Card could not be saved: disk full"):
         metabase.sync(settings(mb), SPECS)
 
 
+@pytest.mark.fast
 def test_wrong_password_names_the_session_endpoint(mb):
     mb.add_user(ADMIN, PASSWORD)
     with pytest.raises(CstrackError, match="POST /api/session.*did not match stored password"):
         metabase.sync(settings(mb, password="wrong-password"), SPECS)
 
 
+@pytest.mark.fast
 def test_invalid_body_is_rejected_by_metabase_schema_and_reported(mb):
     """A body our code would get wrong (a dashcard off the 24-column grid) fails the sync loudly."""
     metabase.sync(settings(mb), SPECS)
@@ -155,6 +163,7 @@ def test_invalid_body_is_rejected_by_metabase_schema_and_reported(mb):
         metabase.sync(settings(mb), [dataclasses.replace(spec, cards=(too_wide, *spec.cards[1:]))])
 
 
+@pytest.mark.fast
 def test_schema_sync_that_never_shows_the_marts_times_out():
     with (
         FakeMetabase(tables=[("marts", "dim_project")]) as fake,
@@ -163,6 +172,7 @@ def test_schema_sync_that_never_shows_the_marts_times_out():
         metabase.sync(settings(fake, sync_timeout=0.3), SPECS)
 
 
+@pytest.mark.fast
 def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
     metabase.sync(settings(mb), SPECS)
     headers = {"X-Metabase-Session": next(iter(mb.sessions))}
@@ -196,6 +206,7 @@ def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
     assert send("GET", "/api/card/1").json()["dataset_query"]["lib/type"] == "mbql/query"
 
 
+@pytest.mark.fast
 def test_cli_sync_and_its_one_line_errors(mb, cstrack, tmp_path):
     env = {"METABASE_URL": mb.url, "METABASE_USER": ADMIN, "METABASE_PASSWORD": PASSWORD,
            "CSTRACK_REPORTER_PASSWORD": "reporter-secret", "METABASE_WAREHOUSE_HOST": "warehouse",
@@ -235,6 +246,7 @@ def test_live_metabase_sync_is_idempotent():
     assert second.created == second.updated == [] and second.unchanged
 
 
+@pytest.mark.fast
 def test_unreachable_metabase_names_the_endpoint():
     with pytest.raises(CstrackError, match=r"^Metabase GET /api/session/properties failed: .*127\.0\.0\.1"):
         metabase.sync(settings_for_url("http://127.0.0.1:9"), SPECS)
@@ -256,6 +268,7 @@ def settings_for_url(url: str) -> metabase.Settings:
         ({"METABASE_SYNC_TIMEOUT": "soon"}, "METABASE_SYNC_TIMEOUT and METABASE_WAREHOUSE_PORT must be numbers"),
     ],
 )
+@pytest.mark.fast
 def test_settings_from_env_refuse_what_cannot_work(monkeypatch, env, message):
     base = {"METABASE_URL": "http://mb:3000", "METABASE_USER": ADMIN, "METABASE_PASSWORD": PASSWORD,
             "METABASE_API_KEY": "", "CSTRACK_REPORTER_PASSWORD": "pw", "METABASE_WAREHOUSE_HOST": "warehouse",

@@ -133,6 +133,7 @@ def test_the_command_prints_the_summary(exported, cstrack, tmp_path):
 
 
 # --- without a database ---------------------------------------------------------------------------------
+@pytest.mark.fast
 def test_formats_are_really_checked():
     """jsonschema's own date-time and uri checks need packages we do not install, and Draft 7 knows no
     duration: the export's checker must refuse what the official schema means to refuse."""
@@ -149,6 +150,7 @@ def test_formats_are_really_checked():
         assert not checker.conforms(bad, "duration"), bad
 
 
+@pytest.mark.fast
 def test_parse_url_and_the_export_make_addresses_absolute():
     assert parse_url("www.example.org") == "https://www.example.org"
     assert export.absolute_url("www.example.org") == "https://www.example.org"
@@ -156,6 +158,7 @@ def test_parse_url_and_the_export_make_addresses_absolute():
     assert export.absolute_url("see our facebook page") is None
 
 
+@pytest.mark.fast
 def test_every_topic_has_a_science_type_of_the_schema():
     with (PROJECT / "dbt" / "seeds" / "topic.csv").open(encoding="utf-8") as handle:
         topics = {row["topic"] for row in csv.DictReader(handle)}
@@ -166,6 +169,7 @@ def test_every_topic_has_a_science_type_of_the_schema():
     assert set(export.science_types().values()) <= set(enum)
 
 
+@pytest.mark.fast
 def test_the_schema_encodes_the_official_rules():
     schema = json.loads(export.SCHEMA_PATH.read_text())
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#" and "ppsr-core" in schema["$comment"]

@@ -114,6 +114,7 @@ def test_a_post_dated_outside_2006_to_tomorrow_stops_the_marts_gate(inventory_wh
     assert run_query(wh, "select count(*) from marts.fct_social_post")[0][0] == 0
 
 
+@pytest.mark.fast
 def test_no_critical_expectation_holds_a_fixed_year_range():
     """Year bounds move with the calendar and are enforced in dbt: a fixed critical range (1800..2100
     refused the whole publish for two real projects) must not come back."""

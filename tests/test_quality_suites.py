@@ -7,7 +7,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from cstrack.quality import suites
+
+pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
 
 PROJECT = Path(__file__).resolve().parents[1]
 GX = PROJECT / "expectations" / "gx"

@@ -2,6 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
+
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 
 

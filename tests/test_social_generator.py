@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from cstrack.demo.generate.social import catalogue_projects, generate_social
 from cstrack.ingest.social.load import parse
 from cstrack.ingest.social.posts import FORMATS, normalise_hashtag
+
+pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
 
 
 def test_same_seed_same_bytes_other_seed_other_posts(tmp_path):

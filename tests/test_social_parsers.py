@@ -12,6 +12,8 @@ from cstrack.ingest.social.enrichment import Enricher
 from cstrack.ingest.social.load import format_of, parse
 from cstrack.ingest.social.posts import normalise_hashtag
 
+pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
+
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
 
 
