@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cstrack.quality import suites
+from cstrack.quality.expectations import Suite
 
 pytestmark = pytest.mark.fast  # no database, dbt build, browser or Airflow run
 
@@ -17,7 +18,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 GX = PROJECT / "expectations" / "gx"
 
 
-def defined() -> dict[str, suites.Suite]:
+def defined() -> dict[str, Suite]:
     return {s.name: s for s in suites.suites()}
 
 
