@@ -1,4 +1,4 @@
-"""Catalogue mapping loader against raw COPY of the same rows, in one run (DESIGN.md §12).
+"""Catalogue mapping loader against raw COPY of the same rows, in one run (docs/design-notes.md §12).
 
 The input is the bundled citizenscience.gov export (43 columns, messy statuses, multi-valued cells,
 contact columns) repeated with fresh ids up to --rows. The baseline COPYs the same CSV file into a

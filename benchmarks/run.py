@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark of DESIGN.md §12 in one run, each against its baseline measured in the
+"""`make bench`: every benchmark of docs/design-notes.md §12 in one run, each against its baseline measured in the
 same run, written to benchmarks/results/bench.json and bench.md (see benchmarks/README.md).
 
     .venv/bin/python benchmarks/run.py            # full sizes (about 45-50 minutes on the shared 2-core machine)

@@ -1,6 +1,6 @@
 """A stateful stand-in for Metabase's REST API on 127.0.0.1, for tests (a helper module, not a test).
 
-No Metabase server is installable on these machines (DESIGN.md §10). This fake stands in honestly:
+No Metabase server is installable on these machines (docs/design-notes.md §10). This fake stands in honestly:
 - every request body is validated against Metabase's own JSON Schema (`request`) and our stricter
   shapes (`our_checks`) from ../shared/metabase/openapi-subset.json with Draft 2020-12; a body that
   does not validate gets 400 naming the failing path;

@@ -1,4 +1,4 @@
-"""Configuration from environment variables, with safe defaults (DESIGN.md §4).
+"""Configuration from environment variables, with safe defaults (docs/design-notes.md §4).
 
 Read at call time, never at import time, so tests and Airflow tasks can switch them.
 """

@@ -111,7 +111,7 @@ def url_variant(url: str, i: int) -> str:
 
 
 def eucs_projects(seed: int = SEED) -> list[dict]:
-    """The demo API's projects in EU-Citizen.Science's field names (DESIGN.md §6.2)."""
+    """The demo API's projects in EU-Citizen.Science's field names (docs/design-notes.md §6.2)."""
     rng = random.Random(seed)
     known = _catalogue_projects(6)
     projects = []

@@ -1,4 +1,4 @@
-"""Catalogue exports loaded through declarative mappings (DESIGN.md §6.1).
+"""Catalogue exports loaded through declarative mappings (docs/design-notes.md §6.1).
 
 A mapping (`catalogues/<source>.yml`) names, for each canonical field, the column(s) of the export
 and the rules that turn cells into canonical values. The mapping is validated against the contract

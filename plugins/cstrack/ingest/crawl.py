@@ -1,4 +1,4 @@
-"""The crawler of DESIGN.md §6.2: platforms in `catalogues/platforms.yml`, pages into `raw.crawl_page`,
+"""The crawler of docs/design-notes.md §6.2: platforms in `catalogues/platforms.yml`, pages into `raw.crawl_page`,
 projects extracted from the stored pages into `raw.catalogue_record` (kind "crawl").
 
 Two steps, so a parser can change without re-crawling:

@@ -1,4 +1,4 @@
-"""Survey exports (CSV, XLSX, SPSS .sav) loaded through a codebook (DESIGN.md §6.3).
+"""Survey exports (CSV, XLSX, SPSS .sav) loaded through a codebook (docs/design-notes.md §6.3).
 
 A codebook (`surveys/<codebook>.yml`) names, for each Likert item, its column (exactly, or by a
 prefix of the long question header), its scale, its construct and whether it is reverse-coded; and

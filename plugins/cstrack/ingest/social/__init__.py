@@ -1,4 +1,4 @@
-"""Social posts (DESIGN.md §6.4): Twitter/X API v2 pages, Mastodon statuses and Lynguo CSV exports.
+"""Social posts (docs/design-notes.md §6.4): Twitter/X API v2 pages, Mastodon statuses and Lynguo CSV exports.
 
 Each format has a streaming parser that yields one post at a time, so memory is bounded whatever the
 file size:
