@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(func=_generate)
 
     quality = commands.add_parser(
-        "quality", help="quality suites: `define` writes plugins/cstrack/suites.py into expectations/gx/"
+        "quality", help="quality suites: `define` writes the suites of plugins/cstrack/quality/ into expectations/gx/"
     )
     quality.add_argument("action", choices=["define"])
     quality.set_defaults(func=_quality)
