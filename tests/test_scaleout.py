@@ -78,10 +78,11 @@ def test_refresh_on_celery_workers_matches_local_run(server_db, monkeypatch):
     local_log = Path(reference_home) / "refresh.log"
     with open(local_log, "wb") as log:
         # the DAG's steps up to publishing (the report and the PPSR export only read the marts)
-        steps = "pipeline.load_everything(wh); publish.build(wh)"
+        steps = "pipeline.load_everything(wh); marts.build(wh)"
         local = subprocess.Popen(
             [sys.executable, "-c",
-             f"from cstrack import pipeline, publish, warehouse; wh = warehouse.current(); {steps}"],
+             "from cstrack import warehouse; from cstrack.orchestration import pipeline;"
+             f" from cstrack.publish import marts; wh = warehouse.current(); {steps}"],
             env={**os.environ, "WAREHOUSE_URL": reference_url, "CSTRACK_HOME": reference_home},
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
