@@ -40,6 +40,8 @@ CANONICAL_FIELDS = {
     "geographic_extent", "latitude", "longitude", "language", "topics", "sdgs", "participation_tasks",
     "lead_organisation", "organisation_type", "funding", "participants_active", "participants_registered",
     "keywords", "contact",
+    # data practices (FAIR): where the data is, how open, whether researchers may reuse it, under which licence
+    "data_url", "data_access", "reusable_for_research", "data_licence",
 }  # fmt: skip
 SOURCE_RULES = ("column", "columns", "columns_matching", "value")
 MODIFIERS = {"map", "split", "parse", "pii", "values"}
@@ -450,7 +452,7 @@ class RowMapper:
 
     def _general(self, rule: FieldRule, row: dict):
         converted = [self._convert(rule, v) for v in self._cells(rule, row)]
-        converted = list(dict.fromkeys(c for c in converted if c is not None and not is_placeholder(c)))
+        converted = list(dict.fromkeys(c for c in converted if c is not None and (rule.parse or not is_placeholder(c))))
         many = bool(rule.columns or rule.split) or any(isinstance(c, list) for c in converted)
         return converted if many else (converted[0] if converted else None)
 
@@ -498,7 +500,8 @@ class RowMapper:
                     except ValueError:
                         missed.append((name, part))
                         continue
-                if part is None or is_placeholder(part):
+                # a parser's value is meant (data_access `none`); a mapped one may be a placeholder (`unknown`)
+                if part is None or (parser is None and is_placeholder(part)):
                     continue
                 out.append(part)
             return tuple(out), tuple(missed), any(isinstance(v, list) for v in out)

@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -165,6 +165,32 @@ def parse_url(value: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
 
 
+@cache
+def seed_aliases(seed: str, value_column: str) -> dict[str, str | None]:
+    """alias -> value of an alias seed (dbt/seeds/<seed>.csv, the one vocabulary); an empty value is an alias
+    known to mean "unknown" (null, not counted as unmapped)."""
+    path = config.project_dir() / "dbt" / "seeds" / f"{seed}.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {normalise_key(row["alias"]): row[value_column] or None for row in csv.DictReader(handle)}
+
+
+def parse_data_access(value: str) -> str | None:
+    """download, view, on_request or none (dbt/seeds/data_access_alias.csv); None for an alias meaning unknown."""
+    key = normalise_key(value)
+    aliases = seed_aliases("data_access_alias", "data_access")
+    if key not in aliases:
+        raise ValueError(f"not a known data access: {value!r}")
+    return aliases[key]
+
+
+def parse_licence(value: str) -> str:
+    """An SPDX licence id (dbt/seeds/licence_alias.csv): "CC BY 4.0" -> CC-BY-4.0."""
+    spdx = seed_aliases("licence_alias", "spdx_id").get(normalise_key(value))
+    if spdx is None:
+        raise ValueError(f"not a known licence: {value!r}")
+    return spdx
+
+
 PARSERS = {
     "date": parse_date,
     "year": parse_year,
@@ -174,6 +200,8 @@ PARSERS = {
     "country": parse_country,
     "language": parse_language,
     "url": parse_url,
+    "data_access": parse_data_access,
+    "licence": parse_licence,
 }
 
 

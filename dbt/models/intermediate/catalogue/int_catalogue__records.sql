@@ -54,6 +54,11 @@ select
     r.lead_organisation,
     r.organisation_type,
     r.funding,
+    -- data practices, as the loader parsed them (parse: url, data_access, licence, bool); other values are nulls
+    r.data_url,
+    case when r.data_access in (select data_access from {{ ref('data_access') }}) then r.data_access end as data_access,
+    case when r.data_licence in (select spdx_id from {{ ref('licence') }}) then r.data_licence end as data_licence,
+    case r.reusable_for_research_raw when 'true' then true when 'false' then false end as reusable_for_research,
     case when r.language ~ '^[a-z]{2}$' then r.language end as source_language,
     case
         when r.latitude_raw ~ '^-?\d+(\.\d+)?$' and abs(r.latitude_raw::numeric) <= 90 then r.latitude_raw::numeric

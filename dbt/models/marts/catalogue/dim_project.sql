@@ -24,8 +24,15 @@ summary as (
         project_key,
         count(*) as n_sources,
         string_agg(distinct source_system, ', ' order by source_system) as platforms,
-        max(loaded_at) as loaded_at
+        max(loaded_at) as loaded_at,
+        -- data practices over all its sources: any data URL, the most open access, any licence, any yes
+        min(data_url) as data_url,
+        (array_agg(records.data_access order by a.openness) filter (where records.data_access is not null))[1]
+            as data_access,
+        min(data_licence) as data_licence,
+        bool_or(reusable_for_research) as reusable_for_research
     from records
+    left join {{ ref('data_access') }} as a on a.data_access = records.data_access
     group by project_key
 ),
 
@@ -57,7 +64,11 @@ select
     s.n_sources::int as n_sources,
     s.platforms,
     b.source_system,
-    s.loaded_at
+    s.loaded_at,
+    s.data_url,
+    s.data_access,
+    s.reusable_for_research,
+    s.data_licence
 from best as b
 inner join summary as s on s.project_key = b.project_key
 left join countries as c on c.project_key = b.project_key
