@@ -41,6 +41,24 @@ countries as (
     from records as r
     cross join lateral unnest(r.countries) as c (code)
     group by r.project_key
+),
+
+tags as (  -- controlled-vocabulary tags, for the interoperability rule and the completeness score
+    select k.project_key, count(distinct t.topic) as n_topics, 0 as n_sdgs
+    from {{ ref('int_catalogue__topic_tags') }} as t
+    inner join {{ ref('int_catalogue__project_keys') }} as k on k.record_key = t.record_key
+    group by k.project_key
+    union all
+    select k.project_key, 0, count(distinct g.sdg)
+    from {{ ref('int_catalogue__sdg_tags') }} as g
+    inner join {{ ref('int_catalogue__project_keys') }} as k on k.record_key = g.record_key
+    group by k.project_key
+),
+
+tag_counts as (
+    select project_key, sum(n_topics) as n_topics, sum(n_sdgs) as n_sdgs
+    from tags
+    group by project_key
 )
 
 select
@@ -68,7 +86,15 @@ select
     s.data_url,
     s.data_access,
     s.reusable_for_research,
-    s.data_licence
+    s.data_licence,
+    {{ metadata_completeness('b.title', 'b.aim', 'b.description', 'b.status', 'b.start_year', 'c.n_countries',
+        'b.latitude', 'b.language', 't.n_topics', 'b.lead_organisation') }} as metadata_completeness,
+    {{ fair_findable('b.url', 'b.title', 'b.description') }} as fair_findable,
+    {{ fair_accessible('s.data_url', 's.data_access') }} as fair_accessible,
+    {{ fair_interoperable('b.language', 'c.n_countries', 't.n_sdgs', 't.n_topics') }} as fair_interoperable,
+    {{ fair_reusable('lic.open', 's.reusable_for_research') }} as fair_reusable
 from best as b
 inner join summary as s on s.project_key = b.project_key
 left join countries as c on c.project_key = b.project_key
+left join tag_counts as t on t.project_key = b.project_key
+left join {{ ref('licence') }} as lic on lic.spdx_id = s.data_licence
