@@ -50,6 +50,38 @@ def test_nl_data_urls_and_reuse_answers_are_published_as_the_file_says(nl_publis
     assert counted == unsure == 8
 
 
+def test_nl_fair_indicators_equal_the_file_counts(nl_published, nl_rows, query):
+    from cstrack.ingest.parsing import parse_country
+
+    def countries(row: dict) -> set[str]:
+        found = set()
+        for part in row["country"].split(","):
+            try:
+                found.add(parse_country(part.strip()))
+            except ValueError:
+                pass
+        return found
+
+    in_nl = [row for row in nl_rows if "NL" in countries(row)]
+    expected_nl = (sum(1 for row in in_nl if row["data_url"].strip()), len(in_nl))
+    fair = {
+        (dimension, value): (numerator, denominator)
+        for dimension, value, numerator, denominator in query(
+            nl_published,
+            "select dimension, dimension_value, numerator, denominator from marts.fct_indicator_value"
+            " where indicator_code = 'FAIR_DATA_URL_SHARE'",
+        )
+    }
+    assert fair[("country", "NL")] == expected_nl
+    assert fair[("source_system", "awesome_cs_nl")] == fair[("all", "all")] == (138, len(nl_rows))
+    reusable = query(
+        nl_published,
+        "select numerator from marts.fct_indicator_value where indicator_code = 'FAIR_REUSABLE_SHARE'"
+        " and dimension = 'all'",
+    )
+    assert reusable == [(136,)]  # no licence in the file: reusable = the yes answers
+
+
 def test_nl_data_access_follows_the_alias_seed(nl_published, nl_rows, query):
     expected: dict = {}
     for row in nl_rows:

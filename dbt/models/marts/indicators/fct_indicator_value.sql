@@ -2,7 +2,10 @@
 {{ config(indexes=[{'columns': ['indicator_code', 'geography']}]) }}
 -- Every indicator value of every domain, one row per indicator, period, geography and dimension value.
 -- A domain adds its values through an ephemeral model int_<domain>__indicator_values with these columns.
-{% set domains = ['int_catalogue__indicator_values', 'int_survey__indicator_values', 'int_social__indicator_values'] %}
+{% set domains = [
+    'int_catalogue__indicator_values', 'int_catalogue__fair_indicator_values',
+    'int_survey__indicator_values', 'int_social__indicator_values',
+] %}
 {% for model in domains %}
 select
     indicator_code::text as indicator_code,
