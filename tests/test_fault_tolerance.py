@@ -18,10 +18,11 @@ def big_export(path: Path) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["name", "description", "main_category", "extra_categories", "organization", "country",
-                         "start_date", "end_date", "status", "project_information_url"])  # fmt: skip
+                         "start_date", "end_date", "status", "data_accessibility", "accessibility_for_research",
+                         "data_url", "project_information_url"])  # fmt: skip
         for i in range(ROWS):
             writer.writerow([f"Project {i}", "Citizens count birds.", "Ecology", "", "Org", "The Netherlands",
-                             "2019", "", "ongoing", f"https://example.org/p/{i}"])  # fmt: skip
+                             "2019", "", "ongoing", "Viewable", "Yes", "", f"https://example.org/p/{i}"])  # fmt: skip
     return path
 
 
