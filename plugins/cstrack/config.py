@@ -63,3 +63,8 @@ def pseudonym_key() -> bytes:
         finally:
             draft.unlink()
     return key_file.read_text().strip().encode()
+
+
+def seed_path(name: str) -> Path:
+    """A dbt seed (dbt/seeds/<name>.csv): the one home of each controlled vocabulary, read by dbt and Python."""
+    return project_dir() / "dbt" / "seeds" / f"{name}.csv"

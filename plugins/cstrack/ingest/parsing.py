@@ -116,7 +116,7 @@ def parse_bool(value: str) -> bool:
 @lru_cache(maxsize=1)
 def country_aliases() -> dict[str, str]:
     """alias -> ISO-2 code or a scope word ('global', 'europe'); from the dbt seed, the one vocabulary."""
-    path = config.project_dir() / "dbt" / "seeds" / "country_alias.csv"
+    path = config.seed_path("country_alias")
     with path.open(encoding="utf-8") as handle:
         return {normalise_key(row["alias"]): row["code"] for row in csv.DictReader(handle)}
 
@@ -169,7 +169,7 @@ def parse_url(value: str) -> str:
 def seed_aliases(seed: str, value_column: str) -> dict[str, str | None]:
     """alias -> value of an alias seed (dbt/seeds/<seed>.csv, the one vocabulary); an empty value is an alias
     known to mean "unknown" (null, not counted as unmapped)."""
-    path = config.project_dir() / "dbt" / "seeds" / f"{seed}.csv"
+    path = config.seed_path(seed)
     with path.open(encoding="utf-8") as handle:
         return {normalise_key(row["alias"]): row[value_column] or None for row in csv.DictReader(handle)}
 

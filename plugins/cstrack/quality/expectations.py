@@ -23,7 +23,7 @@ def seed_values(seed: str, column: str) -> list[str]:
     """A controlled vocabulary, from its one home: the dbt seed (dbt/seeds/<seed>.csv)."""
     import csv
 
-    with (config.project_dir() / "dbt" / "seeds" / f"{seed}.csv").open(encoding="utf-8", newline="") as handle:
+    with (config.seed_path(seed)).open(encoding="utf-8", newline="") as handle:
         return [row[column] for row in csv.DictReader(handle)]
 
 

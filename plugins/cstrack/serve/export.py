@@ -64,7 +64,7 @@ _PROJECTS = """
 @lru_cache(maxsize=1)
 def science_types() -> dict[str, str]:
     """EU-Citizen.Science topic -> PPSR projectScienceType, from the dbt seed (one vocabulary for both)."""
-    path = config.project_dir() / "dbt" / "seeds" / "topic_ppsr_science_type.csv"
+    path = config.seed_path("topic_ppsr_science_type")
     with path.open(encoding="utf-8") as handle:
         return {row["topic"]: row["ppsr_science_type"] for row in csv.DictReader(handle)}
 

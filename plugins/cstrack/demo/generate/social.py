@@ -108,7 +108,7 @@ def catalogue_projects() -> list[str]:
 
 
 def project_accounts() -> list[dict]:
-    with (config.project_dir() / "dbt" / "seeds" / "project_social_account.csv").open(encoding="utf-8") as handle:
+    with (config.seed_path("project_social_account")).open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 

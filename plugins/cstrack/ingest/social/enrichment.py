@@ -54,7 +54,7 @@ def _unique(values) -> list:
 
 
 def sdg_keyword_seed() -> Path:
-    return config.project_dir() / "dbt" / "seeds" / "sdg_keyword.csv"
+    return config.seed_path("sdg_keyword")
 
 
 class Enricher:
