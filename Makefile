@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# front-end files the report bundles (package.json: the maps' country geometry), from the npm registry
+NODE_STAMP := node_modules/.installed
 
 .PHONY: install demo test test-fast lint bench clean lock
 
@@ -16,13 +18,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the report's map geometry: apt-get install -y npm" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
-demo: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cstrack warehouse start
 	$(BIN)/cstrack refresh
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 # The tests that need no database, no dbt build, no browser and no Airflow run (pytest marker `fast`):
@@ -41,7 +48,7 @@ lint: $(STAMP)
 # Every benchmark against its baseline in one run (benchmarks/README.md): about 50 minutes on the shared
 # 2-core machine, most of it building marts from 10^7 posts.
 # Needs the PostgreSQL server of WAREHOUSE_URL (default 127.0.0.1:5432). BENCH_ARGS=--quick: small sizes.
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # Re-pin after changing pyproject.toml's dependencies (needs network access to PyPI).

@@ -436,6 +436,43 @@ class FakeMetabase:
                 400, {"message": f"dataset_query/database: database {query.get('database')} does not exist"}
             )
 
+    # Metabase's built-in region maps (setting custom-geojson's defaults): world_countries joins ISO_A2 codes
+    REGIONS = ("us_states", "world_countries")
+    NUMBER_STYLES = ("decimal", "percent", "scientific", "currency")
+
+    def _check_visualization(self, body: dict) -> None:
+        """What real Metabase accepts but then draws as an empty card: a region map without a known region or
+        with columns the query does not return, and column formatting it cannot apply (our stricter check)."""
+        settings = body.get("visualization_settings") or {}
+        sql = ((body.get("dataset_query") or {}).get("native") or {}).get("query", "")
+
+        def returned(column: Any, where: str) -> None:
+            if not isinstance(column, str) or not re.search(rf"\b{re.escape(column)}\b", sql):
+                raise HttpError(
+                    400, {"message": f"visualization_settings/{where}: the query returns no column {column!r}"}
+                )
+
+        if body.get("display") == "map":
+            if settings.get("map.type") != "region" or settings.get("map.region") not in self.REGIONS:
+                raise HttpError(400, {"message": "visualization_settings: a region map needs map.type region and a"
+                                                 f" map.region of {', '.join(self.REGIONS)}"})  # fmt: skip
+            returned(settings.get("map.dimension"), "map.dimension")
+            returned(settings.get("map.metric"), "map.metric")
+        for key, formatting in (settings.get("column_settings") or {}).items():
+            try:
+                kind, column = json.loads(key)
+            except ValueError:
+                raise HttpError(400, {"message": f"visualization_settings/column_settings: bad key {key!r}"}) from None
+            if kind != "name":
+                raise HttpError(400, {"message": f"column_settings/{key}: a native query's column is keyed by name"})
+            returned(column, f"column_settings/{key}")
+            style, decimals = formatting.get("number_style", "decimal"), formatting.get("decimals", 0)
+            if style not in self.NUMBER_STYLES or not (isinstance(decimals, int) and 0 <= decimals <= 20):
+                raise HttpError(400, {"message": f"column_settings/{key}: bad number_style or decimals"})
+            for text in ("prefix", "suffix"):
+                if not isinstance(formatting.get(text, ""), str):
+                    raise HttpError(400, {"message": f"column_settings/{key}/{text}: a string is required"})
+
     def _card_view(self, card: dict, legacy: bool) -> dict:
         view = dict(card)
         legacy_query = card["dataset_query"]
@@ -451,6 +488,7 @@ class FakeMetabase:
 
     def _post_api_card(self, body, query):
         self._check_card_refs(body)
+        self._check_visualization(body)
         card_id = self._id("card")
         self.cards[card_id] = {
             "description": None, "collection_id": None, "parameters": [], "type": "question", **body,
@@ -468,6 +506,7 @@ class FakeMetabase:
     def _put_api_card_id(self, body, query, id):
         card = self._card(id)
         self._check_card_refs(body)
+        self._check_visualization({**card, **body})
         card.update(body)
         if "dataset_query" in body:
             card["database_id"] = body["dataset_query"].get("database")

@@ -166,6 +166,13 @@ BAD = [
     ("example: 15", "example: fifteen", "filter sdg: example: 'fifteen' is not a valid number"),
     ("dashboard: demo", "dashboard: other", "dashboard: 'other' must equal the file name 'demo'"),
     ("    x: country_code\n", "", "card projects: x and y: a bar card needs"),
+    ("    display: bar\n", "    display: scalar\n", "card projects: units: a key figure says its unit: add units:"),
+    (
+        "    y: projects\n",
+        "    y: projects\n    units: {projects: Projects!}\n",
+        "cards.0.units.projects: 'Projects!' does not match",
+    ),
+    ("    y: projects\n", "    y: projects\n    units: percent\n", "card projects: units: a mapping"),
 ]
 
 
@@ -191,6 +198,42 @@ def test_duplicate_ids_are_refused(tmp_path):
 
 @pytest.mark.fast
 def test_every_committed_spec_is_valid_and_reads_marts_only():
-    assert {d.id for d in SPECS} >= {"cs_landscape", "data_quality", "participation_social", "participants_survey"}
+    assert {d.id for d in SPECS} >= {
+        "cs_landscape", "data_practices", "data_quality", "participation_social", "participants_survey",
+    }  # fmt: skip
     for spec in SPECS:
         assert spec.cards and all(card.marts for card in spec.cards)
+        for card in spec.cards:  # every key figure says its unit (issue 15)
+            assert card.display != "scalar" or card.unit(card.y[0]), f"{spec.id}/{card.id}"
+
+
+@pytest.mark.fast
+def test_the_data_practices_dashboard_has_what_policy_makers_asked_for():
+    board = next(d for d in SPECS if d.id == "data_practices")
+    displays = {card.id: card.display for card in board.cards}
+    assert [c for c, d in displays.items() if d == "scalar"] == [
+        "projects_assessed", "data_url_share", "reusable_share", "mean_completeness",
+    ]  # fmt: skip
+    assert displays["accessible_by_country"] == "map" and displays["fair_letters_by_country"] == "bar"
+    assert displays["data_access_breakdown"] == "pie" and displays["least_complete_platforms"] == "table"
+    assert board.card("completeness_by_platform").marts == ("fct_indicator_value",)  # formulas live in dbt
+    assert board.card("fair_letters_by_country").y == ("findable", "accessible", "interoperable", "reusable")
+
+
+def test_data_practices_figures_equal_the_indicators(marts_db):
+    """The key figures (computed on dim_project, with filters) equal the FAIR_* indicators dbt publishes."""
+    board = next(d for d in SPECS if d.id == "data_practices")
+    for card_id, code in (("data_url_share", "FAIR_DATA_URL_SHARE"), ("reusable_share", "FAIR_REUSABLE_SHARE"),
+                          ("mean_completeness", "FAIR_METADATA_COMPLETENESS")):  # fmt: skip
+        for values, geography in (({}, "ALL"), ({"country": "NL"}, "NL")):
+            shown = run_as_reporter(marts_db, board.card(card_id), values)[1][0][0]
+            with warehouse.connect(marts_db) as conn:
+                value = conn.execute(
+                    "select value from marts.fct_indicator_value where indicator_code = %s and geography = %s"
+                    " and dimension = %s",
+                    (code, geography, "all" if geography == "ALL" else "country"),
+                ).fetchone()[0]
+            assert shown == round(100 * value, 1), (card_id, values)
+    # a filter that leaves fewer than 5 projects withholds the share (as the indicators do)
+    tiny = run_as_reporter(marts_db, board.card("data_url_share"), {"country": "BE"})
+    assert tiny[1] == [(None,)]

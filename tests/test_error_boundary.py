@@ -84,7 +84,8 @@ def test_a_dashboard_spec_of_a_wrong_type_names_the_key(cstrack, tmp_path):
     folder.mkdir()
     (folder / "wrong.yml").write_text(
         "dashboard: wrong\ntitle: Wrong\ncards:\n  - id: a\n    title: A\n    display: scalar\n"
-        "    sql: select 1 as n from marts.dim_project\n    y: n\n    description: [not, text]\n"
+        "    sql: select 1 as n from marts.dim_project\n    y: n\n    units: {n: projects}\n"
+        "    description: [not, text]\n"
     )
     line = one_line_error(cstrack("dashboards", "check", "--dashboards", str(folder)))
     assert "wrong.yml" in line and "cards.0.description" in line

@@ -207,6 +207,36 @@ def test_fake_validates_bodies_and_knows_removed_endpoints(mb):
 
 
 @pytest.mark.fast
+def test_maps_and_units_reach_metabase_as_region_maps_and_number_formats(mb):
+    """The stand-in checks what real Metabase would accept but draw empty: a region map needs a built-in
+    region and columns the query returns; column formats need a known style (tests/fake_metabase.py)."""
+    metabase.sync(settings(mb), SPECS)
+    cards = {card["name"]: card for card in mb.cards.values()}
+    for title in ("Projects by country", "Projects with accessible data, by country"):
+        shown = cards[title]["visualization_settings"]
+        assert shown["map.type"] == "region" and shown["map.region"] == "world_countries"
+        assert shown["map.dimension"] == "country_code"
+    data_url = cards["Projects with a data URL"]["visualization_settings"]
+    assert data_url["column_settings"] == {'["name","percent_data_url"]': {"number_style": "decimal", "decimals": 1,
+                                                                            "suffix": " %"}}  # fmt: skip
+    assert data_url["scalar.field"] == "percent_data_url"
+    assert cards["Projects"]["visualization_settings"]["column_settings"] == {
+        '["name","projects"]': {"suffix": " projects"}
+    }
+
+    headers = {"X-Metabase-Session": next(iter(mb.sessions))}
+    card_id = next(i for i, c in mb.cards.items() if c["name"] == "Projects by country")
+    for changes, message in (
+        ({"map.region": "europe"}, "map.region of us_states, world_countries"),
+        ({"map.dimension": "iso_code"}, "map.dimension: the query returns no column 'iso_code'"),
+        ({"column_settings": {'["name","projects"]': {"number_style": "percentage"}}}, "bad number_style"),
+    ):
+        body = {"visualization_settings": cards["Projects by country"]["visualization_settings"] | changes}
+        answer = requests.put(f"{mb.url}/api/card/{card_id}", json=body, headers=headers, timeout=10)
+        assert answer.status_code == 400 and message in answer.json()["message"], answer.text
+
+
+@pytest.mark.fast
 def test_cli_sync_and_its_one_line_errors(mb, cstrack, tmp_path):
     env = {"METABASE_URL": mb.url, "METABASE_USER": ADMIN, "METABASE_PASSWORD": PASSWORD,
            "CSTRACK_REPORTER_PASSWORD": "reporter-secret", "METABASE_WAREHOUSE_HOST": "warehouse",

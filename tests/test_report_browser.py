@@ -6,6 +6,7 @@ vega-embed did not draw or an empty table fails the test. Screenshots of every p
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -15,7 +16,7 @@ import pytest
 from cstrack import warehouse
 from cstrack.errors import QualityGateFailed
 from cstrack.quality import gates
-from cstrack.serve import dashboards, report
+from cstrack.serve import dashboards, maps, report
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -125,6 +126,62 @@ def test_every_report_page_renders_offline(site, browser):
                     assert not exists, f"{path.name}: {card['id']} says {card['missing']} is missing"
     assert browser.outside == [], f"the report fetched from the network: {browser.outside}"
     print(f"screenshots: {site['shots']}")
+
+
+def test_maps_draw_a_shape_per_country_with_data_offline(site, browser):
+    """Every map card (cs_landscape, data_practices): one labelled shape per country with data, drawn from the
+    bundled geometry from file:// with the network cut; countries with data outside the frame are named."""
+    seen = 0
+    for board in dashboards.load_dashboards():
+        cards = [card for card in board.cards if card.display == "map"]
+        if not cards:
+            continue
+        problems: list[str] = []
+        page = open_page(browser, site["dir"] / f"{board.id}.html", problems)
+        page.wait_for_function("[...document.querySelectorAll('.vega-chart')].every(e => e.dataset.rendered)")
+        for card in cards:
+            with warehouse.connect(site["wh"]) as conn:
+                warehouse.as_reporter(conn)
+                result = report.run_card(conn, board, card)
+            values = {row[result.columns.index(card.x)]: row[result.columns.index(card.y[0])] for row in result.rows}
+            labels = page.eval_on_selector_all(
+                f"#chart-{card.id} svg path[aria-label]", "els => els.map(e => e.getAttribute('aria-label'))"
+            )
+            with_data = {label.split(" (")[1].split(")")[0]: label for label in labels if not label.endswith("no data")}
+            assert len(labels) > 200, f"{board.id}/{card.id}: the countries without data are drawn too"
+            assert set(with_data) == set(values), f"{board.id}/{card.id}: {sorted(with_data)} != {sorted(values)}"
+            for code, label in with_data.items():  # the value, with its unit
+                assert label.endswith(": " + report.with_unit(values[code], card.unit(card.y[0]))), label
+                assert card.unit(card.y[0]) and label.split(": ")[1] != str(values[code])
+            note = page.locator(f"#outside-{card.id}")
+            outside = {code for code in values if maps.countries()[code].continent != "Europe"}
+            if outside:  # the frame is Europe: the others are named under the map
+                assert all(f"{code} (" in note.inner_text() for code in outside)
+            seen += 1
+        page.close()
+        assert problems == [], f"{board.id}: {problems}"
+    assert seen >= 2, "cs_landscape and data_practices each have a map"
+    assert browser.outside == []
+
+
+def test_key_figures_say_their_unit(site, browser):
+    problems: list[str] = []
+    page = open_page(browser, site["dir"] / "data_practices.html", problems)
+    for card in ("data_url_share", "reusable_share", "mean_completeness"):
+        assert re.fullmatch(r"\d{1,3}\.\d %", page.inner_text(f"#card-{card} .scalar")), card
+    assert re.fullmatch(r"[\d,]+ projects", page.inner_text("#card-projects_assessed .scalar"))
+    headers = page.eval_on_selector_all("#table-least_complete_platforms th", "els => els.map(e => e.textContent)")
+    assert headers[:3] == ["Platform", "Projects", "Completeness (%)"]
+    page.close()
+    assert problems == []
+
+
+@pytest.mark.fast
+def test_values_are_shown_with_their_unit():
+    assert report.with_unit(0.597, "share") == "59.7 %" and report.with_unit(59.66, "percent") == "59.7 %"
+    assert report.with_unit(699, "projects") == "699 projects" and report.with_unit(1234.0, "posts") == "1,234 posts"
+    assert report.with_unit(3.456, "on a 1-5 scale") == "3.46 on a 1-5 scale"
+    assert report.with_unit(None, "share") == "" and report.with_unit(12, None) == "12"
 
 
 def test_overview_banner_links_and_catalogue(site, browser):

@@ -25,7 +25,8 @@ GRID_WIDTH = 24  # Metabase's dashboard grid
 
 _DASHBOARD_KEYS = {"dashboard", "title", "audience", "description", "filters", "cards"}
 _FILTER_KEYS = {"slug", "name", "type", "default", "example"}
-_CARD_KEYS = {"id", "title", "description", "display", "sql", "x", "y", "size", "filters"}
+_CARD_KEYS = {"id", "title", "description", "display", "sql", "x", "y", "size", "filters", "units"}
+PERCENT_UNITS = ("percent", "share")  # percent: 0-100; share: 0-1; both shown as "59.7 %"
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAG = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
@@ -67,6 +68,10 @@ class Card:
     width: int
     height: int
     filters: tuple[Filter, ...] = ()
+    units: tuple[tuple[str, str], ...] = ()  # (column, unit): percent, share, timestamp or a noun
+
+    def unit(self, column: str) -> str | None:
+        return dict(self.units).get(column)
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -323,6 +328,13 @@ def _card(raw: Any, filters: dict[str, Filter], where: str, index: int) -> Card:
             raise SpecError(f"{where}: filters: {slug!r} is not a filter of the dashboard")
     _check_template(sql, set(listed), where)
     _check_schemas(sql, where)
+    units = raw.get("units") or {}
+    if not isinstance(units, dict):
+        raise SpecError(f"{where}: units: a mapping of column to unit is required")
+    if display == "scalar" and y and y[0] not in units:
+        raise SpecError(
+            f"{where}: units: a key figure says its unit: add units: {{{y[0]}: percent|share|timestamp|<noun>}}"
+        )
     return Card(
         id=card_id,
         title=_text(raw, "title", where),
@@ -334,6 +346,7 @@ def _card(raw: Any, filters: dict[str, Filter], where: str, index: int) -> Card:
         width=width,
         height=height,
         filters=tuple(filters[slug] for slug in listed),
+        units=tuple((str(column), str(unit)) for column, unit in units.items()),
     )
 
 

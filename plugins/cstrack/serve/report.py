@@ -24,7 +24,7 @@ import psycopg
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError
 from cstrack.quality import gates
-from cstrack.serve import dashboards
+from cstrack.serve import dashboards, maps
 from cstrack.transform import dbt
 
 BUNDLE = "assets/vega-bundle.js"
@@ -172,6 +172,28 @@ def _cell(value) -> str:
     return escape(str(value))
 
 
+def _number(value) -> str:
+    whole = isinstance(value, int) or (isinstance(value, (float, Decimal)) and value % 1 == 0)
+    return f"{int(value):,}" if whole else f"{value:,.2f}"  # 640, not 640.00
+
+
+def with_unit(value, unit: str | None) -> str:
+    """A value as a reader should see it: 59.7 %, 699 projects, 3.41 on a 1-5 scale (plain text)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return "" if value is None else _time(value) if isinstance(value, dt.datetime) else str(value)
+    if unit in dashboards.PERCENT_UNITS:
+        return f"{float(value) * (100 if unit == 'share' else 1):.1f} %"
+    return _number(value) + (f" {unit}" if unit and unit != "timestamp" else "")
+
+
+def _header(column: str, unit: str | None) -> str:
+    """Completeness (%), Mean score (on a 1-5 scale); no unit where the label says it (Projects)."""
+    label = _label(column)
+    if unit in dashboards.PERCENT_UNITS:
+        return f"{label} (%)"
+    return f"{label} ({unit})" if unit and unit != "timestamp" and unit != label.lower() else label
+
+
 def _field_type(rows: list[tuple], index: int) -> str:
     values = [r[index] for r in rows if r[index] is not None]
     if values and all(isinstance(v, (dt.date, dt.datetime)) for v in values):
@@ -201,13 +223,17 @@ def vega_lite(card: dashboards.Card, result: CardResult) -> dict:
     }
     if series:
         spec["transform"] = [{"fold": ys, "as": ["series", "value"]}]
-    metric = {"field": value, "type": "quantitative", "title": _label(ys[0]) if len(ys) == 1 else None}
+    unit = card.unit(ys[0])
+    metric = {"field": value, "type": "quantitative", "title": _header(ys[0], unit) if len(ys) == 1 else None}
+    if len(ys) > 1 and unit and all(card.unit(y) == unit for y in ys):  # one unit for all series: on the axis
+        metric["title"] = "Percent" if unit in dashboards.PERCENT_UNITS else unit
+    if unit == "share":
+        metric["axis"] = {"format": ".0%"}
     dimension = {"field": x, "title": _label(x)}
     if card.display == "pie":
         spec["mark"] = {"type": "arc", "tooltip": True}
         spec["encoding"] = {"theta": metric, "color": dimension | {"type": "nominal", "sort": None}}
-    elif card.display in ("row", "map"):
-        # a map card has no map offline (no geometry bundled): ranked bars, with a note on the page
+    elif card.display == "row":
         spec["height"] = 20 * len(data)  # one 20 px band per row (a {"step"} height warns with container width)
         spec["mark"] = {"type": "bar", "tooltip": True}
         spec["encoding"] = {"y": dimension | {"type": "nominal", "sort": None}, "x": metric}
@@ -247,14 +273,53 @@ def _script_json(value) -> str:
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
-def render_table(result: CardResult, table_id: str, limit: int | None = TABLE_ROWS) -> str:
+def render_table(
+    result: CardResult, table_id: str, limit: int | None = TABLE_ROWS, card: dashboards.Card | None = None
+) -> str:
+    """An HTML table; a card's units go into the headers (a share's cells as percent: 59.7, header (%))."""
     rows = result.rows[:limit] if limit else result.rows
-    head = "".join(f"<th>{escape(_label(c))}</th>" for c in result.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+    units = [card.unit(c) if card else None for c in result.columns]
+    head = "".join(f"<th>{escape(_header(c, u))}</th>" for c, u in zip(result.columns, units, strict=True))
+
+    def cell(value, unit):
+        if unit in dashboards.PERCENT_UNITS and isinstance(value, (int, float, Decimal)) and value is not None:
+            return f"{float(value) * (100 if unit == 'share' else 1):.1f}"
+        return _cell(value)
+
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v, u)}</td>" for v, u in zip(row, units, strict=True)) + "</tr>" for row in rows
+    )
     more = (
         f'<p class="note">First {limit} of {len(result.rows)} rows.</p>' if limit and len(result.rows) > limit else ""
     )
     return f'<table class="data" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
+
+def _chart(chart_id: str, spec: dict) -> str:
+    return (
+        f'<div class="vega-chart" id="chart-{chart_id}" data-spec="spec-{chart_id}"></div>'
+        f'<script type="application/json" id="spec-{chart_id}">{_script_json(spec)}</script>'
+    )
+
+
+def render_map(card: dashboards.Card, result: CardResult) -> str:
+    """A choropleth of the card's x (ISO alpha-2 codes) coloured by its first y; a note names the countries
+    with data that the frame leaves out."""
+    value = card.y[0]
+    rows = [{c: _json_value(v) for c, v in zip(result.columns, row, strict=False)} for row in result.rows]
+    data = maps.map_data(rows, card.x, value, lambda row: with_unit(row.get(value), card.unit(value)))
+    tooltip = [
+        {"field": c, "title": _header(c, card.unit(c)), "type": _field_type(result.rows, i)}
+        for i, c in enumerate(result.columns)
+        if c != card.x
+    ]
+    size = (48 * card.width - 170, max(200, 45 * card.height - 110))  # the card's part of a 1280 px page, less legend
+    spec = maps.vega_lite(data, value, _header(value, card.unit(value)), tooltip, size)
+    note = ""
+    if data.outside:
+        frame = "this map of Europe" if data.europe else "the map"
+        note = f'<p class="note" id="outside-{card.id}">Not on {frame}: {escape(", ".join(data.outside))}.</p>'
+    return _chart(card.id, spec) + note
 
 
 def _missing(relation: str) -> str:
@@ -270,18 +335,16 @@ def render_card(board: dashboards.Dashboard, card: dashboards.Card, result: Card
     elif card.display == "scalar":
         column = card.y[0] if card.y else result.columns[0]
         value = result.rows[0][result.columns.index(column)]
-        whole = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) and value % 1 == 0
-        text = f"{int(value):,}" if whole else _cell(value)  # 640, not 640.00
+        text = escape(with_unit(value, card.unit(column))) if value is not None else "–"
         body = f'<p class="scalar{" long" if len(text) > 10 else ""}">{text}</p>'
+        if value is None:
+            body += '<p class="note">Withheld: too few to show.</p>'
     elif card.display == "table":
-        body = f'<div class="table-wrap">{render_table(result, f"table-{card.id}")}</div>'
+        body = f'<div class="table-wrap">{render_table(result, f"table-{card.id}", card=card)}</div>'
+    elif card.display == "map":
+        body = render_map(card, result)
     else:
-        body = (
-            f'<div class="vega-chart" id="chart-{card.id}" data-spec="spec-{card.id}"></div>'
-            f'<script type="application/json" id="spec-{card.id}">{_script_json(vega_lite(card, result))}</script>'
-        )
-        if card.display == "map":
-            body += '<p class="note">Shown as a ranked bar chart: the offline report carries no map geometry.</p>'
+        body = _chart(card.id, vega_lite(card, result))
     sql, _ = dashboards.render_sql(card, board.defaults())
     return (
         f'<section class="card" id="{card_id}" data-display="{card.display}" style="--w: {card.width}">'
@@ -314,7 +377,9 @@ table { border-collapse: collapse; font-size: .9rem; } td, th { border-bottom: 1
 """  # noqa: E501 -- one line per CSS rule group; rewrapping would change the stylesheet text
 
 
-def page(title: str, body: str, boards: list[dashboards.Dashboard], current: str, charts: bool = False) -> str:
+def page(
+    title: str, body: str, boards: list[dashboards.Dashboard], current: str, charts: bool = False, geo: bool = False
+) -> str:
     links = [("index.html", "Overview")] + [(f"{b.id}.html", b.title) for b in boards]
     links += [("indicators.html", "Indicators"), ("dbt-docs/index.html", "Data model (dbt docs)")]
     nav = "".join(
@@ -322,10 +387,15 @@ def page(title: str, body: str, boards: list[dashboards.Dashboard], current: str
     )
     script = ""
     if charts:  # vega-embed draws every chart from its inline spec; a failure is a console error
+        # a map's spec names the data `countries`: the geometry the countries script defined
+        geometry = f'<script src="{maps.SCRIPT}"></script>\n' if geo else ""
         script = f"""<script src="{BUNDLE}"></script>
-<script>
+{geometry}<script>
 for (const el of document.querySelectorAll(".vega-chart")) {{
   const spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
+  if (spec.data && spec.data.name === "countries") {{
+    spec.data = {{values: window.CSTRACK_COUNTRIES, format: spec.data.format}};
+  }}
   vegaEmbed(el, spec, {{actions: false, renderer: "svg", mode: "vega-lite"}})
     .then(() => {{ el.dataset.rendered = "yes"; }})
     .catch((err) => {{ el.dataset.rendered = "failed"; console.error(`${{el.id}}: ${{err}}`); }});
@@ -358,7 +428,8 @@ def render_dashboard(board: dashboards.Dashboard, results: dict[str, CardResult]
         + "".join(render_card(board, card, results[card.id]) for card in board.cards)
         + "</div>"
     )
-    return page(board.title, body, boards, f"{board.id}.html", charts=True)
+    geo = any(card.display == "map" for card in board.cards)
+    return page(board.title, body, boards, f"{board.id}.html", charts=True, geo=geo)
 
 
 def render_indicators(result: CardResult, boards) -> str:
@@ -406,7 +477,8 @@ model's lineage and column descriptions.</p></li></ul>
 <h2>Sources</h2>
 <table id="counts"><thead><tr><th>source</th><th>projects</th></tr></thead><tbody>{sources}</tbody></table>
 <p id="credits">Sources: {escape(credits)}.</p>
-<p class="note">Charts drawn with Vega-Lite (BSD-3-Clause; <a href="assets/THIRD-PARTY-LICENSES.txt">licences</a>).</p>"""  # noqa: E501 -- page text kept as it is
+<p class="note">Charts drawn with Vega-Lite (BSD-3-Clause; <a href="assets/THIRD-PARTY-LICENSES.txt">licences</a>);
+maps from world-atlas (ISC) made with Natural Earth (public domain; <a href="{maps.LICENCE}">licence</a>).</p>"""  # noqa: E501 -- page text kept as it is
     return page("CS Track warehouse report", body, boards, "index.html")
 
 
@@ -426,6 +498,7 @@ def write_assets(out_dir: Path) -> None:
     if not bundle.exists() or not bundle.read_text(encoding="utf-8").startswith(header):  # bundling takes ~2 s
         bundle.write_text(header + vl_convert.javascript_bundle(), encoding="utf-8")
     shutil.copyfile(LICENCES, bundle.parent / LICENCES.name)
+    maps.write_assets(out_dir)
 
 
 def write_dbt_docs(wh: warehouse.Warehouse, out_dir: Path) -> Path:
