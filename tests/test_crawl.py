@@ -205,7 +205,8 @@ def test_paginated_api_is_crawled_completely_into_canonical_records(server_db, s
         "countries": ["AT"], "geographic_extent": None, "latitude": 48.2, "longitude": 16.37, "language": None,
         "topics": ["Insects & pollinators"], "keywords": ["bees"], "participation_tasks": ["observation"],
         "lead_organisation": "Uni Wien", "organisation_type": "Academic", "funding": "FWF; Sparkling Science",
-        "sdgs": None,
+        "sdgs": None,  # the API has no field about a project's data: unknown, not "no"
+        "data_url": None, "data_access": None, "reusable_for_research": None, "data_licence": None,
     }  # fmt: skip
     run = query(server_db, "select source_kind, source_system, rows_read, rows_loaded from ops.load_run")
     assert run == [("crawl", "test_api", 60, 60)]

@@ -110,3 +110,59 @@ def test_licence_names_become_spdx_ids_and_unknown_ones_are_refused():
     assert parse_licence("Creative Commons Zero 1.0") == "CC0-1.0"
     with pytest.raises(ValueError, match="not a known licence"):
         parse_licence("all rights reserved, ask us")
+    # a licence's web address, as schema.org `license` gives it
+    assert parse_licence("https://creativecommons.org/licenses/by-sa/4.0/legalcode") == "CC-BY-SA-4.0"
+    assert parse_licence("http://www.opendatacommons.org/licenses/odbl/1-0/") == "ODbL-1.0"
+    with pytest.raises(ValueError, match="not a known licence"):
+        parse_licence("https://example.org/our-licence/")
+
+
+# --- the crawler: schema.org pages that say where a project's data is --------------------------------
+
+PAGE = {
+    "@context": "https://schema.org", "@type": "ResearchProject", "@id": "https://cs.example/p/1",
+    "name": "Stadtbäume", "description": "Wir kartieren Stadtbäume in Graz.", "url": "https://baeume.example",
+    "subjectOf": [
+        {"@type": "WebPage", "url": "https://news.example/baeume"},
+        {"@type": ["Dataset"], "url": "https://data.example/baeume",
+         "license": {"@type": "CreativeWork", "url": "https://creativecommons.org/licenses/by/4.0/"},
+         "distribution": [{"@type": "DataDownload", "contentUrl": "https://data.example/baeume.csv"}]},
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({}, ("https://data.example/baeume", "download", None, "CC-BY-4.0")),
+        # a dataset to ask for, licence named in words
+        ({"subjectOf": {"@type": "Dataset", "url": "https://data.example/b", "conditionsOfAccess": "on request",
+                        "license": "CC BY-SA 4.0"}}, ("https://data.example/b", "on_request", None, "CC-BY-SA-4.0")),
+        # no schema.org term: additionalProperty words, the licence on the project itself
+        ({"subjectOf": None, "license": "CC0 1.0", "additionalProperty": [
+            {"name": "data_access", "value": "none"}, {"name": "reusable_for_research", "value": "no"},
+            {"name": "data_url", "value": "data.example/c"}]},
+         ("https://data.example/c", "none", False, "CC0-1.0")),
+        # nothing said: unknown, not "no"
+        ({"subjectOf": None}, (None, None, None, None)),
+    ],
+    ids=["dataset with a download", "dataset on request", "additional properties", "nothing said"],
+)  # fmt: skip
+def test_the_crawler_reads_data_practices_from_schema_org(change, expected):
+    from cstrack.ingest.crawl_extract import Canonicaliser, jsonld_project
+
+    canon = Canonicaliser("de")
+    record = jsonld_project({**PAGE, **change}, "https://cs.example/p/1", canon).record
+    fields = ("data_url", "data_access", "reusable_for_research", "data_licence")
+    assert tuple(record[f] for f in fields) == expected
+    assert not canon.unmapped
+
+
+@pytest.mark.fast
+def test_an_unknown_licence_on_a_page_is_counted_not_guessed():
+    from cstrack.ingest.crawl_extract import Canonicaliser, jsonld_project
+
+    canon = Canonicaliser("de")
+    record = jsonld_project({**PAGE, "subjectOf": {"@type": "Dataset", "license": "Eigene Lizenz"}}, "u", canon).record
+    assert record["data_licence"] is None and canon.unmapped == {("data_licence", "Eigene Lizenz"): 1}

@@ -231,8 +231,31 @@ def jsonld_projects(seed: int = SEED) -> list[dict]:
         }  # fmt: skip
         if i % 5 == 4:
             obj["dissolutionDate"] = f"{start + 4}-06-30"
+        _add_data_practices(obj, i, slug)
         objects.append(obj)
     return objects
+
+
+def _add_data_practices(obj: dict, i: int, slug: str) -> None:
+    """Where a project's data is, as schema.org pages say it: a Dataset about the project with a download
+    and a licence's address, a Dataset on request, additionalProperty words, or nothing (a quarter each)."""
+    dataset = {"@type": "Dataset", "name": f"Daten: {obj['name']}", "url": f"https://daten.example.net/{slug}"}
+    if i % 4 == 0:
+        obj["subjectOf"] = dataset | {
+            "license": "https://creativecommons.org/licenses/by/4.0/",
+            "distribution": {"@type": "DataDownload", "encodingFormat": "text/csv",
+                             "contentUrl": f"https://daten.example.net/{slug}.csv"},
+        }  # fmt: skip
+    elif i % 4 == 1:
+        obj["subjectOf"] = dataset | {
+            "conditionsOfAccess": "Auf Anfrage",
+            "license": {"@type": "CreativeWork", "url": "https://creativecommons.org/licenses/by-nc/4.0/"},
+        }
+    elif i % 4 == 2:
+        obj["additionalProperty"] += [
+            {"@type": "PropertyValue", "name": "data_access", "value": "nur online einsehbar"},
+            {"@type": "PropertyValue", "name": "reusable_for_research", "value": "ja"},
+        ]
 
 
 def _project_page(obj: dict) -> bytes:

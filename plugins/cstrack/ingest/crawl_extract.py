@@ -22,10 +22,13 @@ from cstrack.ingest.parsing import (
     LONGEST_PLACEHOLDER,
     collapse_whitespace,
     is_placeholder,
+    parse_bool,
     parse_country,
+    parse_data_access,
     parse_date,
     parse_float,
     parse_language,
+    parse_licence,
     parse_url,
 )
 from cstrack.ingest.text import HTML_TAG
@@ -34,7 +37,7 @@ from cstrack.ingest.text import HTML_TAG
 RECORD_FIELDS = (
     "title", "aim", "description", "url", "status", "start_date", "end_date", "countries", "geographic_extent",
     "latitude", "longitude", "language", "topics", "keywords", "participation_tasks", "lead_organisation",
-    "organisation_type", "funding", "sdgs",
+    "organisation_type", "funding", "sdgs", "data_url", "data_access", "reusable_for_research", "data_licence",
 )  # fmt: skip
 LIST_FIELDS = {"countries", "topics", "keywords", "participation_tasks"}
 FIELD_PARSERS = {
@@ -45,7 +48,13 @@ FIELD_PARSERS = {
     "language": parse_language,
     "latitude": parse_float,
     "longitude": parse_float,
+    "data_url": parse_url,
+    "data_access": parse_data_access,
+    "reusable_for_research": parse_bool,
+    "data_licence": parse_licence,
 }
+# vocabulary values that read like placeholders ("none", "no") but are answers: never dropped as empty
+ANSWER_FIELDS = frozenset({"data_access", "reusable_for_research"})
 JSONLD_PROJECT_TYPES = {"Project", "ResearchProject"}
 
 
@@ -68,7 +77,8 @@ class PageResult:
 # is cached per distinct raw string; titles, descriptions and addresses are unique per project and never cached
 CACHED_FIELDS = frozenset({
     "status", "start_date", "end_date", "countries", "geographic_extent", "language", "topics", "keywords",
-    "participation_tasks", "lead_organisation", "organisation_type", "funding",
+    "participation_tasks", "lead_organisation", "organisation_type", "funding", "data_access",
+    "reusable_for_research", "data_licence",
 })  # fmt: skip
 CACHE_SIZE = 2048  # distinct values per field and Canonicaliser; a field's cache is emptied when full
 _CACHE_MAX_LEN = 200  # longer strings are free text, not vocabulary: parsed each time
@@ -124,7 +134,7 @@ class Canonicaliser:
         """The canonical value, None, or _Unmapped: no side effect, so it can be cached."""
         if isinstance(value, str):
             value = collapse_whitespace(value)
-            if value == "" or not _long_text(value) and is_placeholder(value):
+            if value == "" or name not in ANSWER_FIELDS and not _long_text(value) and is_placeholder(value):
                 return None
         elif is_placeholder(value):
             return None
@@ -380,6 +390,28 @@ def _geo(obj: dict) -> dict:
     return {}
 
 
+def _data_practices(obj: dict, extra: dict) -> dict:
+    """Where the project's data is and how it may be used, from a schema.org Dataset about the project
+    (`subjectOf`): its url (else a download's contentUrl), `download` when it offers a DataDownload,
+    `conditionsOfAccess` otherwise, its `license` (or the project's); additionalProperty names them where
+    schema.org has no term (data_access, reusable_for_research)."""
+    dataset = next((d for d in _as_list(obj.get("subjectOf")) if isinstance(d, dict) and "Dataset" in _types(d)), {})
+    downloads = [d for d in _as_list(dataset.get("distribution")) if isinstance(d, dict) and d.get("contentUrl")]
+    licence = _first(dataset.get("license") or obj.get("license") or extra.get("data_licence"))
+    if isinstance(licence, dict):  # a CreativeWork: its address, else its name
+        licence = licence.get("url") or licence.get("name")
+    return {
+        "data_url": _first(dataset.get("url")) or (downloads[0]["contentUrl"] if downloads else extra.get("data_url")),
+        "data_access": "download" if downloads else dataset.get("conditionsOfAccess") or extra.get("data_access"),
+        "reusable_for_research": extra.get("reusable_for_research"),
+        "data_licence": licence,
+    }
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def jsonld_project(obj: dict, page_url: str, canon: Canonicaliser) -> Project:
     extra = _property_values(obj)
     organisation = obj.get("parentOrganization") or obj.get("sponsor") or {}
@@ -406,6 +438,7 @@ def jsonld_project(obj: dict, page_url: str, canon: Canonicaliser) -> Project:
         "organisation_type": organisation.get("@type") if organisation.get("@type") != "Organization" else None,
         "funding": "; ".join(_names(obj.get("funder"), "name")) or None,
         "sdgs": _sdgs(extra.get("sdgs")),
+        **_data_practices(obj, extra),
     }
     contact = obj.get("email") or (_first(obj.get("contactPoint")) or {}).get("email")
     record_id = obj.get("@id") or obj.get("identifier") or page_url

@@ -184,8 +184,12 @@ def parse_data_access(value: str) -> str | None:
 
 
 def parse_licence(value: str) -> str:
-    """An SPDX licence id (dbt/seeds/licence_alias.csv): "CC BY 4.0" -> CC-BY-4.0."""
-    spdx = seed_aliases("licence_alias", "spdx_id").get(normalise_key(value))
+    """An SPDX licence id (dbt/seeds/licence_alias.csv): "CC BY 4.0" -> CC-BY-4.0. A licence's web address
+    (schema.org `license`) is matched without its scheme, www. and trailing slash or legalcode."""
+    key = normalise_key(value)
+    if _HAS_SCHEME.match(key):
+        key = re.sub(r"^[a-z]+://(?:www\.)?|/(?:legalcode(?:\.[a-z-]+)?)?$|/$", "", key).removesuffix("/")
+    spdx = seed_aliases("licence_alias", "spdx_id").get(key)
     if spdx is None:
         raise ValueError(f"not a known licence: {value!r}")
     return spdx
