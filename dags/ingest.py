@@ -28,11 +28,9 @@ def ingest_dag(source: Source):
         @task(task_id=source.task_id, outlets=outlets(source))
         @task_errors
         def load() -> list[dict]:
-            from dataclasses import asdict
+            from cstrack.orchestration import airflow_glue
 
-            from cstrack.orchestration import airflow_glue, pipeline
-
-            return [asdict(r) for r in pipeline.load_source(source.kind, airflow_glue.warehouse_from_connection())]
+            return airflow_glue.load_task(source.kind)
 
         load()
 

@@ -5,7 +5,6 @@ Thin: every task calls a function of the cstrack package (`cstrack refresh --no-
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
@@ -37,9 +36,9 @@ def warehouse_refresh():
         @task(task_id=task_id, outlets=produces)
         @task_errors
         def load() -> list[dict]:
-            from cstrack.orchestration import pipeline
+            from cstrack.orchestration import airflow_glue
 
-            return [asdict(r) for r in pipeline.load_source(kind, _warehouse())]
+            return airflow_glue.load_task(kind)
 
         return load()
 
