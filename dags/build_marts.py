@@ -7,8 +7,8 @@ from datetime import datetime
 
 from airflow.sdk import AssetAny, dag, task
 
-from cstrack.errors import task_errors
 from cstrack.orchestration.assets import RAW_ASSETS
+from cstrack.orchestration.progress import reported
 
 
 @dag(
@@ -22,7 +22,7 @@ from cstrack.orchestration.assets import RAW_ASSETS
 )
 def build_marts():
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
-    @task_errors
+    @reported
     def build_and_publish() -> dict[str, int]:
         from cstrack.orchestration import airflow_glue
         from cstrack.publish import marts
@@ -30,7 +30,7 @@ def build_marts():
         return marts.build(airflow_glue.warehouse_from_connection())
 
     @task(retries=2)
-    @task_errors
+    @reported
     def write_report() -> str:
         from cstrack.orchestration import airflow_glue
         from cstrack.serve import report

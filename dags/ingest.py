@@ -8,8 +8,8 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
-from cstrack.errors import task_errors
 from cstrack.orchestration.assets import outlets
+from cstrack.orchestration.progress import reported
 from cstrack.sources import SOURCES, Source
 
 
@@ -26,7 +26,7 @@ def ingest_dag(source: Source):
     )
     def ingest():
         @task(task_id=source.task_id, outlets=outlets(source))
-        @task_errors
+        @reported
         def load() -> list[dict]:
             from cstrack.orchestration import airflow_glue
 

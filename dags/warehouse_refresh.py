@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.errors import task_errors
 from cstrack.orchestration.assets import outlets
+from cstrack.orchestration.progress import reported
 from cstrack.sources import SOURCES
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=10)}
@@ -34,7 +34,7 @@ def _warehouse():
 def warehouse_refresh():
     def load_task(kind: str, task_id: str, produces: list):
         @task(task_id=task_id, outlets=produces)
-        @task_errors
+        @reported
         def load() -> list[dict]:
             from cstrack.orchestration import airflow_glue
 
@@ -43,28 +43,28 @@ def warehouse_refresh():
         return load()
 
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
-    @task_errors
+    @reported
     def build_marts() -> dict[str, int]:
         from cstrack.publish import marts
 
         return marts.build(_warehouse())
 
     @task
-    @task_errors
+    @reported
     def write_report() -> str:
         from cstrack.serve import report
 
         return str(report.write_report(_warehouse()))
 
     @task
-    @task_errors
+    @reported
     def export_ppsr() -> str:
         from cstrack.serve import export
 
         return str(export.export_ppsr(_warehouse())[0])
 
     @task
-    @task_errors
+    @reported
     def sync_metabase() -> str:
         from cstrack.orchestration import pipeline
 

@@ -53,8 +53,21 @@ def test_refresh_on_embedded_warehouse(home, cstrack, query):
     started = cstrack("warehouse", "start", check=True)
     assert "warehouse started" in started.stdout
     assert "already running" in cstrack("warehouse", "start", check=True).stdout
-    first = cstrack("refresh", check=True)
+    first = cstrack("refresh", "--plain", check=True)
     assert f"published {PROJECTS} projects" in first.stdout
+    # quiet: one line per task, then what was published and where to look (issue 16: at most about 40 lines)
+    lines = first.stdout.splitlines()
+    assert len(lines) <= 40, first.stdout
+    assert lines[-3].startswith("published ") and lines[-1] == f"report: {home / 'report' / 'index.html'}"
+    tasks = [line.split()[0] for line in lines if " success " in line]
+    assert sorted(tasks) == sorted(
+        ["crawl_platforms", "load_catalogues", "load_surveys", "load_social", "build_marts", "write_report",
+         "export_ppsr", "sync_metabase"]
+    ), first.stdout  # fmt: skip
+    assert "both quality gates passed" in first.stdout and "rows read" in first.stdout
+    logs = Path(lines[-4].removeprefix("logs: "))
+    assert logs.parent == home / "logs" and "Completed successfully" in (logs / "airflow.log").read_text()  # dbt's
+    assert "Bulk-writing dags" not in first.stdout and "Deprecat" not in first.stdout
     wh = warehouse.current()
     assert wh.host.startswith(str(home))  # a Unix socket under $CSTRACK_HOME: no TCP port
     assert_published_catalogues(query, wh)

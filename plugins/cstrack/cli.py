@@ -102,7 +102,7 @@ def _refresh(args) -> int:
     if args.no_airflow:
         pipeline.refresh(wh)
     else:
-        airflow_glue.run_dag("warehouse_refresh", wh)
+        airflow_glue.run_dag("warehouse_refresh", wh, verbose=args.verbose, plain=args.plain)
     summary = report.summary(wh)
     print(f"published {summary.projects} projects from {len(summary.sources)} catalogues and platforms")
     counts = published_counts(wh)
@@ -243,7 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     quality.set_defaults(func=_quality)
 
     refresh = commands.add_parser("refresh", help="run the whole warehouse_refresh DAG")
-    refresh.add_argument("--no-airflow", action="store_true", help="call the steps directly, without Airflow")
+    refresh.add_argument(
+        "--no-airflow", action="store_true", help="call the steps directly, without Airflow (prints every step)"
+    )
+    refresh.add_argument("--plain", action="store_true", help="plain lines, no live progress (default off a terminal)")
+    refresh.add_argument(
+        "--verbose", action="store_true", help="print Airflow's and dbt's whole output (it is always in the log)"
+    )
     refresh.set_defaults(func=_refresh)
 
     airflow = commands.add_parser(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -160,6 +161,7 @@ class Load:
         """COPY the good rows; (rows read, rows copied, the rows to quarantine)."""
         read = loaded = 0
         rejected: list[tuple] = []
+        started = time.monotonic()
         if into.duplicate_key:
             conn.execute("set constraints all deferred")
         cols = ", ".join(("_load_id", "_source", "_source_row") + into.columns)
@@ -179,7 +181,10 @@ class Load:
                     copy.write_row((load_id, source, number) + (to_values(values) if to_values else values))
                     loaded += 1
                 if progress and read % PROGRESS_EVERY == 0:
-                    progress(f"  {self.source_system}: {read} rows read, {len(rejected)} quarantined")
+                    rate = read / max(time.monotonic() - started, 1e-9)
+                    progress(
+                        f"  {self.source_system}: {read:,} rows read ({rate:,.0f}/s), {len(rejected):,} quarantined"
+                    )
         return read, loaded, rejected
 
     @staticmethod

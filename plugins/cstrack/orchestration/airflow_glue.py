@@ -79,8 +79,13 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
     marker.touch()
 
 
-def run_dag(dag_id: str, wh: warehouse.Warehouse) -> None:
-    """Run every task of DAG `dag_id` in-process with `airflow dags test`; raise if the run failed."""
+def run_dag(dag_id: str, wh: warehouse.Warehouse, verbose: bool = False, plain: bool | None = None) -> None:
+    """Run every task of DAG `dag_id` in-process with `airflow dags test`; raise if the run failed.
+
+    Shows one line per task (progress.RunDisplay); Airflow's and dbt's output goes to $CSTRACK_HOME/logs/<run>/
+    (`verbose`: printed as well, as before)."""
+    from cstrack.orchestration.progress import RunDisplay
+
     env = airflow_env(wh)
     ensure_metadata_db(env)
     print(f"running DAG {dag_id} with `airflow dags test`", flush=True)
@@ -88,10 +93,14 @@ def run_dag(dag_id: str, wh: warehouse.Warehouse) -> None:
         [_airflow(), "dags", "test", dag_id], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
+    display = RunDisplay(dag_id, verbose=verbose, plain=plain)
     tail: list[str] = []
-    for line in process.stdout:
-        print(line, end="", flush=True)
-        tail = (tail + [line.rstrip()])[-200:]
+    try:
+        for line in process.stdout:
+            display.line(line)
+            tail = (tail + [line.rstrip()])[-200:]
+    finally:
+        display.close()
     code = process.wait()
     if code != 0 or any("state=failed" in line for line in tail):
         # the task's own one-line reason, from the traceback Airflow logged (`cstrack.errors.X: reason`)
