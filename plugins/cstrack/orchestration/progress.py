@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from cstrack.errors import one_line, task_errors
 
 MARK = "cstrack-task "  # a marker line: MARK + JSON
 TAIL_LINES = 12  # lines of a failed task's log shown on the console
+# progress worth a live line: our indented progress lines, and dbt's "12:45:57  3 of 17 OK created ..." steps
+_PROGRESS = re.compile(r"^(?:  (\S.*)|\d\d:\d\d:\d\d\s+(\d+ of \d+ .*))$")
 
 
 def reported(func):
@@ -117,8 +120,10 @@ class RunDisplay:
             return
         for task, state in self.running.items():  # while one task runs, its lines are its log
             state["lines"].append(stripped)
-            if self.live and stripped.startswith("  ") and len(self.running) == 1:
-                self.live.update(state["bar"], description=f"{task}: {stripped.strip()[:100]}")
+            found = _PROGRESS.match(stripped) if self.live and len(self.running) == 1 else None
+            if found:
+                step = " ".join((found.group(1) or f"dbt {found.group(2)}").split())
+                self.live.update(state["bar"], description=f"{task}: {step[:100]}")
 
     def _event(self, event: dict) -> None:
         task = event.get("task", "?")
