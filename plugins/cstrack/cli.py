@@ -111,6 +111,18 @@ def _refresh(args) -> int:
     return 0
 
 
+def _dbt(args) -> int:
+    import subprocess
+
+    from cstrack import warehouse
+    from cstrack.transform import dbt
+
+    schema = dbt.dev_schema(args.dev_schema)
+    command, env = dbt.analyst_command(args.dbt_args, warehouse.current(), schema)
+    print(f"dbt in {env['DBT_PROJECT_DIR']} on {warehouse.current().describe()}, models into {schema}_*", flush=True)
+    return subprocess.run(command, env=env, cwd=env["DBT_PROJECT_DIR"]).returncode
+
+
 def _airflow(args) -> int:
     from cstrack import warehouse
     from cstrack.orchestration import scaleout
@@ -251,6 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="print Airflow's and dbt's whole output (it is always in the log)"
     )
     refresh.set_defaults(func=_refresh)
+
+    dbt = commands.add_parser(
+        "dbt",
+        help="run dbt as an analyst: `cstrack dbt build -s my_model+`, `cstrack dbt docs serve`",
+        description=(
+            "Runs dbt in dbt/ with the warehouse's connection. Models are built into dev_<you>_<schema> "
+            "(dev_<you>_staging, dev_<you>_marts, ...), never into marts: only `cstrack build` publishes. "
+            "What a selection leaves out is read from the last `cstrack build` (--defer --state)."
+        ),
+    )
+    dbt.add_argument("--dev-schema", metavar="NAME", help="prefix of your schemas (default dev_<login name>)")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="dbt's own arguments")
+    dbt.set_defaults(func=_dbt)
 
     airflow = commands.add_parser(
         "airflow", help="scaleout-demo: warehouse_refresh on a distributed Airflow on this machine (Celery, Redis)"

@@ -29,6 +29,39 @@ def dbt_env(wh: warehouse.Warehouse, marts_schema: str = BUILD_SCHEMA) -> dict[s
     }
 
 
+# dbt commands that build or read relations: an analyst's run defers what it does not select to production
+_DEFERRING = {"build", "run", "test", "seed", "snapshot", "compile", "show", "docs"}
+
+
+def dev_schema(name: str | None = None) -> str:
+    """The prefix of an analyst's schemas: dev_<name> (CSTRACK_DEV_SCHEMA, else the login name)."""
+    import getpass
+    import re
+
+    chosen = name or os.environ.get("CSTRACK_DEV_SCHEMA") or f"dev_{getpass.getuser()}"
+    chosen = re.sub(r"[^a-z0-9_]", "_", chosen.lower())
+    if not chosen.startswith("dev_"):
+        chosen = f"dev_{chosen}"
+    return chosen
+
+
+def analyst_command(args: list[str], wh: warehouse.Warehouse, schema: str) -> tuple[list[str], dict[str, str]]:
+    """`dbt ARGS` as an analyst runs it (`cstrack dbt`): the warehouse's connection, every model built into
+    <schema>_<its schema> (never marts: only `cstrack build` publishes), its own target folder, and what the
+    selection leaves out read from the last `cstrack build` (--defer --state), unless ARGS say otherwise."""
+    home = config.home()
+    env = dbt_env(wh, marts_schema="marts") | {
+        "CSTRACK_DEV_SCHEMA": schema,
+        "DBT_TARGET_PATH": str(home / "dbt" / "dev-target"),
+        "DBT_USE_COLORS": os.environ.get("DBT_USE_COLORS", "true"),
+    }
+    production = home / "dbt" / "target"
+    if args and args[0] in _DEFERRING and "--state" not in args and (production / "manifest.json").exists():
+        if args[0] != "docs":
+            args = [*args, "--defer", "--state", str(production)]
+    return [dbt_executable(), *args], env
+
+
 def dbt_executable() -> str:
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
