@@ -52,6 +52,10 @@ def test_airflow_runs_celery_on_redis_with_its_own_metadata_database():
 
 @pytest.mark.fast
 def test_metabase_has_its_own_application_database():
+    # production runs the Metabase line whose API the stand-in checks (../shared/metabase: 0.57)
+    assert SERVICES["metabase"]["image"].startswith("metabase/metabase:v0.57.")
+    manifest = (Path(__file__).resolve().parents[2] / "shared" / "metabase" / "fixtures" / "MANIFEST.json").read_text()
+    assert "metabase/metabase:v0.57" in manifest
     env = SERVICES["metabase"]["environment"]
     assert env["MB_DB_TYPE"] == "postgres" and env["MB_DB_HOST"] == "metabase-db"
     assert SERVICES["metabase-db"]["environment"]["POSTGRES_DB"] == env["MB_DB_DBNAME"]
