@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # front-end files the report bundles (package.json: the maps' country geometry), from the npm registry
 NODE_STAMP := node_modules/.installed
 
-.PHONY: install demo test test-fast lint bench clean lock
+.PHONY: install demo airflow test test-fast lint bench clean lock
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PYTHON=...)")'
@@ -28,6 +28,11 @@ install: $(STAMP) $(NODE_STAMP)
 demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cstrack warehouse start
 	$(BIN)/cstrack refresh
+
+# Airflow's web UI on the embedded warehouse (the DAGs, their runs, task logs, Asset schedules); Ctrl-C stops it.
+airflow: $(STAMP)
+	$(BIN)/cstrack warehouse start
+	$(BIN)/cstrack airflow ui --port $${AIRFLOW_PORT:-8080}
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest

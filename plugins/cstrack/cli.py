@@ -125,9 +125,14 @@ def _dbt(args) -> int:
 
 def _airflow(args) -> int:
     from cstrack import warehouse
-    from cstrack.orchestration import scaleout
+    from cstrack.orchestration import local_ui, scaleout
 
-    scaleout.run_refresh(warehouse.current(), workers=args.workers, timeout=args.timeout)
+    if args.action == "ui":
+        local_ui.serve(warehouse.current(), port=args.port)
+    elif args.action == "stop":
+        print(local_ui.stop())
+    else:
+        scaleout.run_refresh(warehouse.current(), workers=args.workers, timeout=args.timeout)
     return 0
 
 
@@ -278,9 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.set_defaults(func=_dbt)
 
     airflow = commands.add_parser(
-        "airflow", help="scaleout-demo: warehouse_refresh on a distributed Airflow on this machine (Celery, Redis)"
+        "airflow",
+        help="ui: Airflow's web UI on the warehouse (stop: stop it); scaleout-demo: the refresh on Celery workers",
     )
-    airflow.add_argument("action", choices=["scaleout-demo"])
+    airflow.add_argument("action", choices=["ui", "stop", "scaleout-demo"])
+    airflow.add_argument("--port", type=int, help="ui: the port of the web UI (default: a free one)")
     airflow.add_argument("--workers", type=int, default=2, help="Celery workers to start (default 2)")
     airflow.add_argument("--timeout", type=float, default=900, help="seconds to wait for the DAG run (default 900)")
     airflow.set_defaults(func=_airflow)

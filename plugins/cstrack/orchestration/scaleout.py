@@ -175,7 +175,7 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -214,7 +214,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
         conn.execute(f'create database "{dbname}"')
     try:
         redis_db = _claim_redis_db(REDIS, run)
-        port = _free_port()
+        port = free_port()
         api_url = f"http://127.0.0.1:{port}"
         env = {
             **airflow_glue.airflow_env(wh),  # warehouse connection, dbt/GX settings, DAG and plugin folders
@@ -257,7 +257,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
                 node.start(name, "celery", "worker", "--celery-hostname", f"{name}@%h", "--concurrency", "1",
                            "--skip-serve-logs", extra_env={"CSTRACK_WORKER_HOSTNAME": name})  # fmt: skip
             print(f"started api-server on {api_url}, scheduler, dag-processor, {workers} Celery workers", flush=True)
-            node.wait_until("the api-server", lambda: _answers(f"{api_url}/api/v2/monitor/health"), ready_timeout)
+            node.wait_until("the api-server", lambda: answers(f"{api_url}/api/v2/monitor/health"), ready_timeout)
             # trigger only once every worker listens, or the first one up would take every task
             for n in range(1, workers + 1):
                 node.wait_until(
@@ -275,7 +275,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
             conn.execute(f'drop database if exists "{dbname}" with (force)')
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=5).status_code == 200
     except httpx.HTTPError:
