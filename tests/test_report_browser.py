@@ -86,7 +86,9 @@ def open_page(browser, path: Path, problems: list[str], console_errors: bool = T
 def test_every_report_page_renders_offline(site, browser):
     boards = dashboards.load_dashboards()
     pages = sorted(site["dir"].glob("*.html"))
-    assert {p.name for p in pages} == {"index.html", "indicators.html"} | {f"{b.id}.html" for b in boards}
+    assert {p.name for p in pages} == {"index.html", "indicators.html", "steward.html"} | {
+        f"{b.id}.html" for b in boards
+    }
     for path in pages:
         problems: list[str] = []
         page = open_page(browser, path, problems)
@@ -162,6 +164,46 @@ def test_maps_draw_a_shape_per_country_with_data_offline(site, browser):
         assert problems == [], f"{board.id}: {problems}"
     assert seen >= 2, "cs_landscape and data_practices each have a map"
     assert browser.outside == []
+
+
+def test_steward_page_shows_the_last_run_and_links_the_checks(site, browser, tmp_path):
+    """The data steward's page: the tasks of the latest run of each DAG (ops.task_run, as Airflow tasks write
+    it) with a banner for a failure, the quarantine by source and field, and links into the GX Data Docs."""
+    with warehouse.connect(site["wh"]) as conn:
+        conn.execute(
+            "insert into ops.task_run (dag_id, run_id, task_id, attempt, state, started_at, finished_at, rows_read,"
+            " rows_loaded, rows_quarantined, message) values"
+            " ('warehouse_refresh', 'manual__1', 'load_social', 1, 'success', now() - interval '2 hours',"
+            "  now() - interval '2 hours', 10, 10, 0, null),"
+            " ('warehouse_refresh', 'manual__2', 'load_social', 1, 'success', now() - interval '70 s',"
+            "  now() - interval '60 s', 900, 897, 3, null),"
+            " ('warehouse_refresh', 'manual__2', 'build_marts', 1, 'failed', now() - interval '50 s', now(),"
+            "  null, null, null, 'quality gate marts_gate failed: a secret value')"
+        )
+    try:
+        report.write_report(site["wh"], out_dir=tmp_path)
+    finally:
+        with warehouse.connect(site["wh"]) as conn:
+            conn.execute("delete from ops.task_run")
+    problems: list[str] = []
+    page = open_page(browser, tmp_path / "steward.html", problems)
+    rows = page.eval_on_selector_all(
+        "#steward-tasks tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert [(r[1], r[3], r[6], r[8]) for r in rows] == [("load_social", "success", "900", "3"),
+                                                        ("build_marts", "failed", "", "")]  # fmt: skip
+    assert "1 task(s) failed" in page.inner_text("#failed-tasks")
+    assert "a secret value" not in page.content()  # messages stay in ops
+    assert page.locator("#steward-quarantine tbody tr").count() > 0
+    hrefs = page.eval_on_selector_all(
+        "#quarantine-checks a, #suite-docs a", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert "../quality/data_docs/expectations/raw/survey_answer.html" in hrefs
+    assert "../quality/data_docs/expectations/raw/catalogue_record.html" in hrefs
+    for href in hrefs:  # each is a page of the Data Docs the gates wrote beside the report
+        assert (site["dir"] / href).resolve().is_file(), href
+    page.close()
+    assert problems == []
 
 
 def test_key_figures_say_their_unit(site, browser):
@@ -263,8 +305,8 @@ def test_banner_says_when_the_last_quality_gate_failed(site, browser, tmp_path):
         conn.execute("drop schema if exists marts_build cascade")  # what the last publish left for the next build
         conn.execute("create schema marts_build")
         tables = conn.execute(
-            "select table_name from information_schema.tables where"
-            " table_schema = 'marts' and table_type = 'BASE TABLE'"
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+            " and table_type in ('BASE TABLE', 'VIEW')"  # rpt_task_runs is a view
         ).fetchall()
         for (table,) in tables:
             conn.execute(f'create table marts_build."{table}" as table marts."{table}"')

@@ -36,16 +36,46 @@ def reported(func):
     def wrapper(*args, **kwargs):
         task, attempt = _task_instance(func)
         _mark(event="start", task=task, attempt=attempt)
-        started = time.monotonic()
+        started, began = time.monotonic(), dt.datetime.now(dt.UTC)
         try:
             result = checked(*args, **kwargs)
         except Exception as exc:
             _mark(event="end", task=task, state="failed", seconds=time.monotonic() - started, figures=one_line(exc))
+            _record(task, attempt, "failed", began, None, one_line(exc))
             raise
         _mark(event="end", task=task, state="success", seconds=time.monotonic() - started, figures=figures(result))
+        _record(task, attempt, "success", began, result, None)
         return result
 
     return wrapper
+
+
+def _record(task: str, attempt: int, state: str, began: dt.datetime, result: Any, message: str | None) -> None:
+    """The task's outcome in ops.task_run, for the data steward's page; best effort: a task whose warehouse
+    is unreachable (the reason it failed, maybe) is not failed again for it. Only inside an Airflow task."""
+    try:
+        from airflow.sdk import get_current_context
+
+        context = get_current_context()
+    except Exception:  # not inside an Airflow task
+        return
+    counts = (None, None, None)
+    if isinstance(result, list) and result and all(isinstance(r, dict) and "rows_read" in r for r in result):
+        new = [r for r in result if not r.get("skipped")]
+        counts = tuple(sum(r[k] for r in new) for k in ("rows_read", "rows_loaded", "rows_quarantined"))
+    try:
+        from cstrack import warehouse
+        from cstrack.orchestration import airflow_glue
+
+        with warehouse.connect(airflow_glue.warehouse_from_connection()) as conn:
+            conn.execute(
+                "insert into ops.task_run (dag_id, run_id, task_id, attempt, state, started_at, finished_at,"
+                " rows_read, rows_loaded, rows_quarantined, message)"
+                " values (%s, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s)",
+                (context["dag"].dag_id, context["run_id"], task, attempt, state, began, *counts, message),
+            )
+    except Exception as exc:  # noqa: BLE001 -- the outcome is the task's, not this record's
+        print(f"  (task outcome not recorded in ops.task_run: {one_line(exc)})", flush=True)
 
 
 def _task_instance(func) -> tuple[str, int]:

@@ -29,6 +29,7 @@ def suites() -> list[Suite]:
             ],
         ),
         Suite("marts", "rpt_quality_summary", [unique("result_id")]),
+        Suite("marts", "rpt_task_runs", [unique("task_run_id"), not_null("task_id")]),
         Suite("marts", "rpt_quarantine_summary", [between("rows_quarantined", 1, None)]),
         # --- indicators
         Suite("marts", "dim_indicator", [some_rows(), unique("indicator_code"), not_null("name")]),

@@ -101,6 +101,110 @@ def _relation(exc: psycopg.Error) -> str:
     return message.split('"')[1] if message.count('"') >= 2 else message
 
 
+# the data steward's page: what the last refresh did, from the ops marts (as the reporter reads them)
+STEWARD_QUERIES = {
+    "tasks": (
+        "marts.rpt_task_runs",
+        """select t.dag_id, t.task_id, t.attempt, t.state, t.started_at,
+                  round(t.duration_seconds::numeric, 1) as seconds, t.rows_read, t.rows_loaded, t.rows_quarantined
+           from marts.rpt_task_runs t
+           where (t.dag_id, t.run_id) in (
+               select distinct on (dag_id) dag_id, run_id from marts.rpt_task_runs order by dag_id, finished_at desc)
+           order by t.dag_id, t.started_at, t.task_id, t.attempt""",
+    ),
+    "quarantine": (
+        "marts.rpt_quarantine_summary",
+        """select source_kind, source_system, field, rows_quarantined, loads, last_quarantined_at
+           from marts.rpt_quarantine_summary order by rows_quarantined desc, source_system, field limit 100""",
+    ),
+    "gates": (
+        "marts.rpt_quality_summary",
+        """select distinct on (suite) suite, success, evaluated, failed, critical_failed, validated_at
+           from marts.rpt_quality_summary order by suite, result_id desc""",
+    ),
+}
+DATA_DOCS = "../quality/data_docs"
+
+
+def read_steward(conn: psycopg.Connection) -> dict[str, CardResult]:
+    out = {}
+    for name, (relation, sql) in STEWARD_QUERIES.items():
+        if not _exists(conn, relation):
+            out[name] = CardResult([], [], missing=relation)
+        else:
+            cursor = conn.execute(sql)
+            out[name] = CardResult([c.name for c in cursor.description], cursor.fetchall())
+    return out
+
+
+def _suite_page(suite: str) -> str:
+    """GX Data Docs page of a suite's expectations: raw.catalogue_record -> expectations/raw/catalogue_record.html"""
+    schema, _, table = suite.partition(".")
+    return f"{DATA_DOCS}/expectations/{schema}/{table}.html"
+
+
+def render_steward(results: dict[str, CardResult], boards) -> str:
+    from cstrack.sources import BY_KIND
+
+    def section(title: str, note: str, result: CardResult, table_id: str, links=None) -> str:
+        if result.missing:
+            return f"<h2>{escape(title)}</h2>" + _missing(result.missing)
+        if not result.rows:
+            return f'<h2>{escape(title)}</h2><p class="empty">{escape(note)}</p>'
+        html = render_table(result, table_id)
+        return f'<h2>{escape(title)}</h2><div class="table-wrap">{html}</div>' + (links or "")
+
+    tasks = results["tasks"]
+    failed = [r for r in tasks.rows if r[tasks.columns.index("state")] == "failed"] if tasks.rows else []
+    quarantine = results["quarantine"]
+    kinds = sorted({r[0] for r in quarantine.rows}) if quarantine.rows else []
+    checks = "".join(
+        f'<li>{escape(kind)}: ' + ", ".join(
+            f'<a href="{_suite_page(f"raw.{table}")}">raw.{escape(table)}</a>' for table in BY_KIND[kind].raw_tables
+        ) + "</li>"
+        for kind in kinds if kind in BY_KIND
+    )  # fmt: skip
+    gates = results["gates"]
+    suites = "".join(
+        f'<li><a href="{_suite_page(r[0])}">{escape(r[0])}</a>{"" if r[1] else " (failed)"}</li>' for r in gates.rows
+    )
+    body = (
+        "<h1>Data steward</h1>"
+        '<p class="description">What the last refresh did, what the loads set aside and what the quality gates '
+        "checked: read from the ops marts. Reasons and rejected values stay in the ops schema (they can quote "
+        "data); the GX Data Docs say what each check expects.</p>"
+        + (
+            f'<p class="banner failed" id="failed-tasks">{len(failed)} task(s) failed in the last run.</p>'
+            if failed
+            else ""
+        )  # fmt: skip
+        + section(
+            "The last run of each DAG",
+            "No task outcomes recorded yet (they are written by Airflow tasks: `cstrack refresh` or the Airflow UI).",
+            tasks,
+            "steward-tasks",
+        )  # fmt: skip
+        + section(
+            "Quarantined rows by source and field",
+            "Nothing was quarantined.",
+            quarantine,
+            "steward-quarantine",
+            f'<p class="note">What the raw gate checks per source (GX Data Docs):</p>'
+            f'<ul id="quarantine-checks">{checks}</ul>'
+            if checks
+            else "",
+        )  # fmt: skip
+        + section(
+            "Quality gates: the latest validation of each suite",
+            "No quality gate has run yet.",
+            gates,
+            "steward-gates",
+            f'<ul class="columns" id="suite-docs">{suites}</ul>' if suites else "",
+        )  # fmt: skip
+    )
+    return page("Data steward", body, boards, "steward.html")
+
+
 def read_table(conn: psycopg.Connection, relation: str) -> CardResult:
     if not _exists(conn, relation):
         return CardResult([], [], missing=relation)
@@ -381,7 +485,8 @@ def page(
     title: str, body: str, boards: list[dashboards.Dashboard], current: str, charts: bool = False, geo: bool = False
 ) -> str:
     links = [("index.html", "Overview")] + [(f"{b.id}.html", b.title) for b in boards]
-    links += [("indicators.html", "Indicators"), ("dbt-docs/index.html", "Data model (dbt docs)")]
+    links += [("indicators.html", "Indicators"), ("steward.html", "Data steward")]
+    links += [("dbt-docs/index.html", "Data model (dbt docs)")]
     nav = "".join(
         f'<a href="{href}"{" aria-current=page" if href == current else ""}>{escape(text)}</a>' for href, text in links
     )
@@ -472,6 +577,8 @@ def render_index(
 <ul class="boards" id="dashboards">{items}
 <li><a href="indicators.html"><strong>Indicator catalogue</strong></a><p class="description">What each indicator
 measures and how it is computed.</p></li>
+<li><a href="steward.html"><strong>Data steward</strong></a><p class="description">The last refresh's tasks, the
+quarantine by source and field, the quality gates, with links into the GX Data Docs.</p></li>
 <li><a href="dbt-docs/index.html"><strong>Data model (dbt docs)</strong></a><p class="description">For analysts: every
 model's lineage and column descriptions.</p></li></ul>
 <h2>Sources</h2>
@@ -524,6 +631,7 @@ def write_report(wh: warehouse.Warehouse | None = None, out_dir: Path | None = N
         summary_ = read_summary(conn)
         results = {b.id: {c.id: run_card(conn, b, c) for c in b.cards} for b in boards}
         indicators = read_table(conn, "marts.dim_indicator")
+        steward = read_steward(conn)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_assets(out_dir)
     write_dbt_docs(wh, out_dir)
@@ -532,6 +640,7 @@ def write_report(wh: warehouse.Warehouse | None = None, out_dir: Path | None = N
         html = render_dashboard(board, results[board.id], boards, published)
         (out_dir / f"{board.id}.html").write_text(html, encoding="utf-8")
     (out_dir / "indicators.html").write_text(render_indicators(indicators, boards), encoding="utf-8")
+    (out_dir / "steward.html").write_text(render_steward(steward, boards), encoding="utf-8")
     index = out_dir / "index.html"
     index.write_text(render_index(summary_, gate_status(), boards, results), encoding="utf-8")
     return index
