@@ -30,7 +30,7 @@ demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cstrack refresh
 
 # Airflow's web UI on the embedded warehouse (the DAGs, their runs, task logs, Asset schedules); Ctrl-C stops it.
-airflow: $(STAMP)
+airflow: $(STAMP) $(NODE_STAMP)
 	$(BIN)/cstrack warehouse start
 	$(BIN)/cstrack airflow ui --port $${AIRFLOW_PORT:-8080}
 

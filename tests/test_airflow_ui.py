@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,15 +18,10 @@ import httpx
 import pytest
 
 from cstrack import warehouse
+from cstrack.orchestration.scaleout import free_port
 
 CSTRACK = Path(sys.executable).parent / "cstrack"
 DAGS = ["build_marts", "ingest_catalogues", "ingest_crawl", "ingest_social", "ingest_survey", "warehouse_refresh"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def processes_of(home: Path) -> list[int]:

@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from cstrack import warehouse
+from cstrack.orchestration.scaleout import free_port
 
 DEV = "dev_ana"
 
@@ -27,12 +29,6 @@ def marts_fingerprint(wh) -> dict[str, str]:
         ).fetchall()]  # fmt: skip
         checksum = "select md5(string_agg(m::text, '' order by m::text)) from marts.{} m"
         return {t: conn.execute(checksum.format(f'"{t}"')).fetchone()[0] for t in tables}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_analyst_builds_a_model_into_a_dev_schema_and_reads_the_docs(demo_warehouse, cstrack):
@@ -85,3 +81,26 @@ def test_analyst_builds_a_model_into_a_dev_schema_and_reads_the_docs(demo_wareho
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     assert marts_fingerprint(demo_warehouse.wh) == before
+
+
+@pytest.mark.fast
+def test_an_analysts_prefix_never_reaches_the_warehouse_build(monkeypatch, tmp_path):
+    """CSTRACK_DEV_SCHEMA left exported in a shell must not send `cstrack build` into dev_* schemas."""
+    from cstrack.transform import dbt
+
+    monkeypatch.setenv("CSTRACK_HOME", str(tmp_path))
+    monkeypatch.setenv("CSTRACK_DEV_SCHEMA", "dev_ana")
+    wh = warehouse.Warehouse(host="127.0.0.1")
+    assert dbt.dbt_env(wh)["CSTRACK_DEV_SCHEMA"] == ""
+    command, env = dbt.analyst_command(["build", "-s", "x"], wh, dbt.dev_schema())
+    assert env["CSTRACK_DEV_SCHEMA"] == "dev_ana" and env["CSTRACK_MARTS_SCHEMA"] == "marts"
+    assert "--defer" not in command  # no build yet: nothing to defer to
+    (tmp_path / "dbt" / "target").mkdir(parents=True)
+    (tmp_path / "dbt" / "target" / "manifest.json").write_text("{}")
+    assert dbt.analyst_command(["run"], wh, "dev_ana")[0][-3:] == [
+        "--defer",
+        "--state",
+        str(tmp_path / "dbt" / "target"),
+    ]
+    assert "--defer" not in dbt.analyst_command(["run", "--state=/x"], wh, "dev_ana")[0]
+    assert dbt.dev_schema("Ana Lyst") == "dev_ana_lyst"

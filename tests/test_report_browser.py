@@ -177,6 +177,10 @@ def test_steward_page_shows_the_last_run_and_links_the_checks(site, browser, tmp
             "  now() - interval '2 hours', 10, 10, 0, null),"
             " ('warehouse_refresh', 'manual__2', 'load_social', 1, 'success', now() - interval '70 s',"
             "  now() - interval '60 s', 900, 897, 3, null),"
+            " ('warehouse_refresh', 'manual__2', 'load_surveys', 1, 'failed', now() - interval '65 s',"
+            "  now() - interval '64 s', null, null, null, 'cannot connect'),"  # retried, then succeeded
+            " ('warehouse_refresh', 'manual__2', 'load_surveys', 2, 'success', now() - interval '55 s',"
+            "  now() - interval '54 s', 0, 0, 0, null),"
             " ('warehouse_refresh', 'manual__2', 'build_marts', 1, 'failed', now() - interval '50 s', now(),"
             "  null, null, null, 'quality gate marts_gate failed: a secret value')"
         )
@@ -184,15 +188,17 @@ def test_steward_page_shows_the_last_run_and_links_the_checks(site, browser, tmp
         report.write_report(site["wh"], out_dir=tmp_path)
     finally:
         with warehouse.connect(site["wh"]) as conn:
-            conn.execute("delete from ops.task_run")
+            conn.execute("delete from ops.task_run where run_id in ('manual__1', 'manual__2')")
     problems: list[str] = []
     page = open_page(browser, tmp_path / "steward.html", problems)
     rows = page.eval_on_selector_all(
         "#steward-tasks tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
     )
-    assert [(r[1], r[3], r[6], r[8]) for r in rows] == [("load_social", "success", "900", "3"),
-                                                        ("build_marts", "failed", "", "")]  # fmt: skip
-    assert "1 task(s) failed" in page.inner_text("#failed-tasks")
+    assert [(r[1], r[2], r[3], r[6], r[8]) for r in rows] == [
+        ("load_social", "1", "success", "900", "3"), ("load_surveys", "1", "failed", "", ""),
+        ("load_surveys", "2", "success", "0", "0"), ("build_marts", "1", "failed", "", ""),
+    ]  # fmt: skip
+    assert "1 task(s) failed" in page.inner_text("#failed-tasks")  # a retry that succeeded is not a failure
     assert "a secret value" not in page.content()  # messages stay in ops
     assert page.locator("#steward-quarantine tbody tr").count() > 0
     hrefs = page.eval_on_selector_all(

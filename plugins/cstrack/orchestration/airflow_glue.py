@@ -64,6 +64,13 @@ def _airflow() -> str:
     return str(candidate) if candidate.exists() else "airflow"
 
 
+def db_migrate(env: dict[str, str]) -> None:
+    """`airflow db migrate` on the metadata database of `env`; its last line of error on failure."""
+    done = subprocess.run([_airflow(), "db", "migrate"], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise CstrackError(f"airflow db migrate failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+
+
 def ensure_metadata_db(env: dict[str, str]) -> None:
     """`airflow db migrate` once per $CSTRACK_HOME (and again after an Airflow upgrade)."""
     from importlib.metadata import version
@@ -73,9 +80,7 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
         return
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     print("preparing Airflow's metadata database (first run only)", flush=True)
-    done = subprocess.run([_airflow(), "db", "migrate"], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise CstrackError(f"airflow db migrate failed: {done.stderr.strip().splitlines()[-1:]}")
+    db_migrate(env)
     marker.touch()
 
 
@@ -89,16 +94,20 @@ def run_dag(dag_id: str, wh: warehouse.Warehouse, verbose: bool = False, plain: 
     env = airflow_env(wh)
     ensure_metadata_db(env)
     print(f"running DAG {dag_id} with `airflow dags test`", flush=True)
+    display = RunDisplay(dag_id, verbose=verbose, plain=plain)
     process = subprocess.Popen(
         [_airflow(), "dags", "test", dag_id], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
-    display = RunDisplay(dag_id, verbose=verbose, plain=plain)
     tail: list[str] = []
     try:
         for line in process.stdout:
             display.line(line)
             tail = (tail + [line.rstrip()])[-200:]
+    except BaseException:  # Ctrl-C or an error here: the run does not go on without us
+        process.terminate()
+        process.wait()
+        raise
     finally:
         display.close()
     code = process.wait()

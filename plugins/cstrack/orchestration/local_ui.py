@@ -3,10 +3,10 @@
 Starts the processes of a production Airflow on this machine against the warehouse (embedded or WAREHOUSE_URL):
 `airflow api-server` (the UI, the REST API and the tasks' execution API), `scheduler` (LocalExecutor),
 `dag-processor` and `triggerer`, each in its own process group. Airflow's metadata is in its own database,
-`cstrack_airflow`, of the warehouse's server (not the SQLite file `airflow dags test` uses). The login is
-`admin` with a password generated once and kept in $CSTRACK_HOME/airflow-ui/passwords.json. The DAGs are
-paused when Airflow first sees them (unpause what should run on its schedule; a manual trigger of a paused DAG
-waits until it is unpaused). Ctrl-C, SIGTERM or `cstrack airflow stop` stops every process it started.
+`cstrack_airflow_<warehouse database>`, of the warehouse's server (not the SQLite file `airflow dags test`
+uses). The login is `admin` with a password generated once and kept in $CSTRACK_HOME/airflow-ui/passwords.json.
+The DAGs are paused when Airflow first sees them (unpause what should run on its schedule; a manual trigger of a
+paused DAG waits until it is unpaused). Ctrl-C, SIGTERM or `cstrack airflow stop` stops every process it started.
 Logs: $CSTRACK_HOME/airflow-ui/<process>.log and the task logs under logs/.
 """
 
@@ -17,18 +17,18 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError
 from cstrack.orchestration import airflow_glue
 from cstrack.orchestration.scaleout import Cluster, answers, free_port
 
-METADATA_DB = "cstrack_airflow"
+METADATA_DB = "cstrack_airflow_{}"  # per warehouse database: two warehouses on one server keep apart
 USER = "admin"
 PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -41,15 +41,21 @@ def _state_path() -> Path:
     return folder() / "ui.json"  # pid and URL of the running `cstrack airflow ui`
 
 
+def _started(pid: int) -> str | None:
+    """When a process started (field 22 of /proc/<pid>/stat), so a reused pid is not taken for ours."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
 def running() -> dict | None:
-    """The running UI's {"pid", "url"}, or None (a state file of a dead process is removed)."""
+    """The running UI's {"pid", "url"}, or None (the state file of a process that is gone is removed)."""
     path = _state_path()
     if not path.exists():
         return None
     state = json.loads(path.read_text(encoding="utf-8"))
-    try:
-        os.kill(state["pid"], 0)
-    except ProcessLookupError:
+    if _started(state["pid"]) is None or _started(state["pid"]) != state.get("started"):
         path.unlink(missing_ok=True)
         return None
     return state
@@ -67,10 +73,11 @@ def password() -> str:
 
 def _metadata(wh: warehouse.Warehouse) -> warehouse.Warehouse:
     """Airflow's own database on the warehouse's server, created on first use."""
+    name = METADATA_DB.format(wh.dbname)
     with psycopg.connect(wh.conninfo, autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (METADATA_DB,)).fetchone():
-            conn.execute(f'create database "{METADATA_DB}"')
-    return dataclasses.replace(wh, dbname=METADATA_DB)
+        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    return dataclasses.replace(wh, dbname=name)
 
 
 def environment(wh: warehouse.Warehouse, api_url: str) -> dict[str, str]:
@@ -123,14 +130,13 @@ def serve(wh: warehouse.Warehouse, port: int | None = None, ready_timeout: float
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        print(f"preparing Airflow's metadata database {METADATA_DB} on {wh.describe()}", flush=True)
-        done = subprocess.run([airflow_glue._airflow(), "db", "migrate"], env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise CstrackError(f"airflow db migrate failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+        print(f"preparing Airflow's metadata database {METADATA_DB.format(wh.dbname)} on {wh.describe()}", flush=True)
+        airflow_glue.db_migrate(env)
         for name in PROCESSES:
             extra = ("--host", "127.0.0.1", "--port", str(port), "--workers", "1") if name == "api-server" else ()
             node.start(name, name, *extra)
-        _state_path().write_text(json.dumps({"pid": os.getpid(), "url": api_url}), encoding="utf-8")
+        state = {"pid": os.getpid(), "started": _started(os.getpid()), "url": api_url}
+        _state_path().write_text(json.dumps(state), encoding="utf-8")
         node.wait_until("the api-server", lambda: answers(f"{api_url}/api/v2/monitor/health"), ready_timeout)
         print(f"Airflow is running: {api_url}  (login: {USER} / {password()})", flush=True)
         print(f"logs: {folder()}; stop with Ctrl-C or `cstrack airflow stop`", flush=True)
@@ -140,10 +146,14 @@ def serve(wh: warehouse.Warehouse, port: int | None = None, ready_timeout: float
     except KeyboardInterrupt:
         pass
     finally:
+        # a second Ctrl-C or SIGTERM must not cut the stopping short (the processes run in their own sessions)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping Airflow", flush=True)
         node.stop()
         _state_path().unlink(missing_ok=True)
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def stop(timeout: float = 60) -> str:

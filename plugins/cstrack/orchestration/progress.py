@@ -39,11 +39,13 @@ def reported(func):
         started, began = time.monotonic(), dt.datetime.now(dt.UTC)
         try:
             result = checked(*args, **kwargs)
-        except Exception as exc:
-            _mark(event="end", task=task, state="failed", seconds=time.monotonic() - started, figures=one_line(exc))
+        except BaseException as exc:  # Airflow's timeout and termination too: the outcome is still reported
+            seconds = time.monotonic() - started
+            _mark(event="end", task=task, attempt=attempt, state="failed", seconds=seconds, figures=one_line(exc))
             _record(task, attempt, "failed", began, None, one_line(exc))
             raise
-        _mark(event="end", task=task, state="success", seconds=time.monotonic() - started, figures=figures(result))
+        seconds = time.monotonic() - started
+        _mark(event="end", task=task, attempt=attempt, state="success", seconds=seconds, figures=figures(result))
         _record(task, attempt, "success", began, result, None)
         return result
 
@@ -59,10 +61,7 @@ def _record(task: str, attempt: int, state: str, began: dt.datetime, result: Any
         context = get_current_context()
     except Exception:  # not inside an Airflow task
         return
-    counts = (None, None, None)
-    if isinstance(result, list) and result and all(isinstance(r, dict) and "rows_read" in r for r in result):
-        new = [r for r in result if not r.get("skipped")]
-        counts = tuple(sum(r[k] for r in new) for k in ("rows_read", "rows_loaded", "rows_quarantined"))
+    counts = (_load_counts(result) if result else None) or (None, None, None)
     try:
         from cstrack import warehouse
         from cstrack.orchestration import airflow_glue
@@ -93,15 +92,22 @@ def _mark(**event: Any) -> None:
     print(MARK + json.dumps(event), flush=True)
 
 
+def _load_counts(result: Any) -> tuple[int, int, int] | None:
+    """(rows read, loaded, quarantined) over the new files of a load task's result; None for other results."""
+    if not (isinstance(result, list) and all(isinstance(r, dict) and "rows_read" in r for r in result)):
+        return None
+    new = [r for r in result if not r.get("skipped")]
+    return tuple(sum(r[k] for r in new) for k in ("rows_read", "rows_loaded", "rows_quarantined"))
+
+
 def figures(result: Any) -> str:
     """A task's result in a few words: what a load read, loaded and quarantined; what a build published."""
-    if isinstance(result, list) and all(isinstance(r, dict) and "rows_read" in r for r in result):
+    counts = _load_counts(result)
+    if counts is not None:
         new = [r for r in result if not r.get("skipped")]
         parts = []
         if new:
-            read, loaded, quarantined = (
-                sum(r[k] for r in new) for k in ("rows_read", "rows_loaded", "rows_quarantined")
-            )
+            read, loaded, quarantined = counts
             files = f"{len(new)} file{'s' if len(new) != 1 else ''}"
             parts.append(f"{files}: {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined")
         if len(new) < len(result):
@@ -165,10 +171,12 @@ class RunDisplay:
         if self.live and state["bar"] is not None:
             self.live.remove_task(state["bar"])
         ok = event.get("state") == "success"
-        text = f"{task:<17} {event.get('state', '?'):<7} {event.get('seconds', 0):7.1f} s  {event.get('figures', '')}"
+        attempt = int(event.get("attempt") or 1)
+        state_text = event.get("state", "?") + (f" (attempt {attempt})" if attempt > 1 else "")
+        text = f"{task:<17} {state_text:<7} {event.get('seconds', 0):7.1f} s  {event.get('figures', '')}"
         self._print(text.rstrip())
-        if not ok:
-            path = self.dir / f"{task}.log"
+        if not ok:  # Airflow may retry it: each attempt's lines are kept apart
+            path = self.dir / (f"{task}.log" if attempt == 1 else f"{task}.attempt{attempt}.log")
             path.write_text("\n".join(state["lines"]) + "\n", encoding="utf-8")
             self.failed.append(task)
             for tail in state["lines"][-TAIL_LINES:]:

@@ -241,13 +241,7 @@ def cluster(wh: warehouse.Warehouse, workers: int = 2, ready_timeout: float = 24
         node = Cluster(run, folder, env, metadata_url, api_url)
         try:
             print("migrating Airflow's metadata database", flush=True)
-            done = subprocess.run(
-                [airflow_glue._airflow(), "db", "migrate"], check=False, env=env, capture_output=True, text=True
-            )
-            if done.returncode != 0:
-                raise CstrackError(
-                    f"airflow db migrate failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}"
-                )
+            airflow_glue.db_migrate(env)
             node.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
             node.start("scheduler", "scheduler")
             node.start("dag-processor", "dag-processor")

@@ -314,6 +314,8 @@ def _card(raw: Any, filters: dict[str, Filter], where: str, index: int) -> Card:
     y = raw.get("y")
     y = tuple(y) if isinstance(y, list) else (y,) if y else ()
     x = raw.get("x")
+    if display == "scalar" and not y:
+        raise SpecError(f"{where}: y: a scalar card needs the column of its value")
     if display not in ("scalar", "table") and (not x or not y):
         raise SpecError(f"{where}: x and y: a {display} card needs its dimension (x) and metric (y) columns")
 

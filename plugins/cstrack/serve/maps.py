@@ -25,6 +25,8 @@ LICENCE = "assets/world-atlas-LICENSE.txt"
 NO_DATA = "#e3e6ea"  # countries without a value
 # the European frame: lon/lat points it must hold (Iceland, Portugal, Crete, Cyprus, the Volga, North Cape)
 EUROPE = [[-24.5, 63.5], [-9.5, 36.5], [24.0, 34.8], [34.5, 34.6], [45.0, 55.0], [26.0, 71.2]]
+# countries the seed puts in Asia that the European frame draws (wholly or for the most part)
+IN_EUROPEAN_FRAME = frozenset({"CY", "TR", "GE", "AM", "AZ"})
 EUROPE_PROJECTION = {"type": "azimuthalEqualArea", "rotate": [-10, -52, 0]}  # as ETRS89-LAEA (EPSG:3035)
 
 
@@ -82,9 +84,11 @@ def map_data(rows: list[dict], country_column: str, value_column: str, describe)
             drawn.append(row | {"map_id": country.numeric, "map_label": label, "_continent": country.continent})
     europe = any(row["_continent"] == "Europe" for row in drawn)
     for row in drawn:
-        if europe and row["_continent"] != "Europe":
+        if europe and row["_continent"] != "Europe" and row[country_column] not in IN_EUROPEAN_FRAME:
             outside.append(f"{row[country_column]} ({describe(row)})")
-    outside += [f"{row.get(country_column)} ({describe(row)}, no map shape)" for row in no_geometry]
+    outside += [
+        f"{row[country_column]} ({describe(row)}, no map shape)" for row in no_geometry if row.get(country_column)
+    ]
     return MapData([{k: v for k, v in row.items() if k != "_continent"} for row in drawn], europe, outside)
 
 

@@ -155,7 +155,12 @@ def render_steward(results: dict[str, CardResult], boards) -> str:
         return f'<h2>{escape(title)}</h2><div class="table-wrap">{html}</div>' + (links or "")
 
     tasks = results["tasks"]
-    failed = [r for r in tasks.rows if r[tasks.columns.index("state")] == "failed"] if tasks.rows else []
+    last_attempt: dict[tuple, tuple] = {}  # (dag, task) -> its row of the highest attempt: a retry may succeed
+    for row in tasks.rows:
+        key = (row[0], row[1])
+        if key not in last_attempt or row[2] >= last_attempt[key][2]:
+            last_attempt[key] = row
+    failed = [r for r in last_attempt.values() if r[tasks.columns.index("state")] == "failed"]
     quarantine = results["quarantine"]
     kinds = sorted({r[0] for r in quarantine.rows}) if quarantine.rows else []
     checks = "".join(
@@ -166,7 +171,8 @@ def render_steward(results: dict[str, CardResult], boards) -> str:
     )  # fmt: skip
     gates = results["gates"]
     suites = "".join(
-        f'<li><a href="{_suite_page(r[0])}">{escape(r[0])}</a>{"" if r[1] else " (failed)"}</li>' for r in gates.rows
+        f'<li><a href="{escape(_suite_page(r[0]))}">{escape(r[0])}</a>{"" if r[1] else " (failed)"}</li>'
+        for r in gates.rows
     )
     body = (
         "<h1>Data steward</h1>"
@@ -417,7 +423,10 @@ def render_map(card: dashboards.Card, result: CardResult) -> str:
         for i, c in enumerate(result.columns)
         if c != card.x
     ]
-    size = (48 * card.width - 170, max(200, 45 * card.height - 110))  # the card's part of a 1280 px page, less legend
+    size = (
+        max(200, 48 * card.width - 170),
+        max(200, 45 * card.height - 110),
+    )  # the card's part of a 1280 px page, less legend
     spec = maps.vega_lite(data, value, _header(value, card.unit(value)), tooltip, size)
     note = ""
     if data.outside:
@@ -442,7 +451,7 @@ def render_card(board: dashboards.Dashboard, card: dashboards.Card, result: Card
         text = escape(with_unit(value, card.unit(column))) if value is not None else "–"
         body = f'<p class="scalar{" long" if len(text) > 10 else ""}">{text}</p>'
         if value is None:
-            body += '<p class="note">Withheld: too few to show.</p>'
+            body += '<p class="note">No value: nothing to count, or withheld (fewer than 5).</p>'
     elif card.display == "table":
         body = f'<div class="table-wrap">{render_table(result, f"table-{card.id}", card=card)}</div>'
     elif card.display == "map":
@@ -572,7 +581,7 @@ def render_index(
     body = f"""<h1>Citizen-science projects in the CS Track warehouse</h1>
 <p class="banner {state}" id="freshness">Published {_time(summary_.published_at)} · {total}report generated
 {_time(dt.datetime.now(dt.UTC))}<br><span id="gate-status">{escape(sentence)}</span>
-<a id="data-docs" href="../quality/data_docs/index.html">What was checked (GX Data Docs)</a></p>
+<a id="data-docs" href="{DATA_DOCS}/index.html">What was checked (GX Data Docs)</a></p>
 <h2>Dashboards</h2>
 <ul class="boards" id="dashboards">{items}
 <li><a href="indicators.html"><strong>Indicator catalogue</strong></a><p class="description">What each indicator

@@ -19,6 +19,7 @@ def dbt_env(wh: warehouse.Warehouse, marts_schema: str = BUILD_SCHEMA) -> dict[s
         **os.environ,
         **wh.tool_env(),
         "CSTRACK_MARTS_SCHEMA": marts_schema,
+        "CSTRACK_DEV_SCHEMA": "",  # an analyst's prefix (cstrack dbt) never leaks into the warehouse's builds
         "DBT_TARGET_PATH": str(home / "dbt" / "target"),
         "DBT_LOG_PATH": str(home / "dbt" / "logs"),
         "DBT_PROFILES_DIR": str(config.project_dir() / "dbt"),
@@ -30,7 +31,7 @@ def dbt_env(wh: warehouse.Warehouse, marts_schema: str = BUILD_SCHEMA) -> dict[s
 
 
 # dbt commands that build or read relations: an analyst's run defers what it does not select to production
-_DEFERRING = {"build", "run", "test", "seed", "snapshot", "compile", "show", "docs"}
+_DEFERRING = {"build", "run", "test", "seed", "snapshot", "compile", "show"}
 
 
 def dev_schema(name: str | None = None) -> str:
@@ -56,9 +57,9 @@ def analyst_command(args: list[str], wh: warehouse.Warehouse, schema: str) -> tu
         "DBT_USE_COLORS": os.environ.get("DBT_USE_COLORS", "true"),
     }
     production = home / "dbt" / "target"
-    if args and args[0] in _DEFERRING and "--state" not in args and (production / "manifest.json").exists():
-        if args[0] != "docs":
-            args = [*args, "--defer", "--state", str(production)]
+    given_state = any(a == "--state" or a.startswith("--state=") for a in args)
+    if args and args[0] in _DEFERRING and not given_state and (production / "manifest.json").exists():
+        args = [*args, "--defer", "--state", str(production)]
     return [dbt_executable(), *args], env
 
 
