@@ -9,13 +9,13 @@ import json
 import pytest
 
 from cstrack.errors import CstrackError
-from cstrack.orchestration import progress
+from cstrack.orchestration import progress, run_display
 
 pytestmark = pytest.mark.fast
 
 
 def marker(**event) -> str:
-    return progress.MARK + json.dumps(event) + "\n"
+    return run_display.MARK + json.dumps(event) + "\n"
 
 
 def test_figures_say_what_a_task_did():
@@ -35,7 +35,7 @@ def test_figures_say_what_a_task_did():
 def test_the_display_shows_tasks_and_keeps_the_rest_in_the_log(tmp_path, monkeypatch):
     monkeypatch.setenv("CSTRACK_HOME", str(tmp_path))
     out = io.StringIO()  # not a terminal: plain lines
-    display = progress.RunDisplay("warehouse_refresh", out=out)
+    display = run_display.RunDisplay("warehouse_refresh", out=out)
     display.line("2026-12-03T12:45:30Z [info     ] Bulk-writing dags to db\n")
     display.line(marker(event="start", task="load_catalogues", attempt=1))
     display.line("  awesome_cs_nl: 50,000 rows read (9,000/s), 3 quarantined\n")
@@ -63,7 +63,7 @@ def test_the_display_shows_tasks_and_keeps_the_rest_in_the_log(tmp_path, monkeyp
 def test_verbose_prints_everything(tmp_path, monkeypatch):
     monkeypatch.setenv("CSTRACK_HOME", str(tmp_path))
     out = io.StringIO()
-    display = progress.RunDisplay("build_marts", verbose=True, out=out)
+    display = run_display.RunDisplay("build_marts", verbose=True, out=out)
     display.line("Bulk-writing dags to db\n")
     display.close()
     assert out.getvalue() == "Bulk-writing dags to db\n"
@@ -82,7 +82,7 @@ def test_reported_marks_start_and_end_and_keeps_the_one_line_error(capsys):
     with pytest.raises(CstrackError, match="unexpected ValueError: bad"):
         broken()
     lines = capsys.readouterr().out.splitlines()
-    events = [json.loads(line[len(progress.MARK) :]) for line in lines if line.startswith(progress.MARK)]
+    events = [json.loads(line[len(run_display.MARK) :]) for line in lines if line.startswith(run_display.MARK)]
     assert [(e["event"], e["task"], e.get("state")) for e in events] == [
         ("start", "load_things", None), ("end", "load_things", "success"),
         ("start", "broken", None), ("end", "broken", "failed"),

@@ -87,9 +87,9 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
 def run_dag(dag_id: str, wh: warehouse.Warehouse, verbose: bool = False, plain: bool | None = None) -> None:
     """Run every task of DAG `dag_id` in-process with `airflow dags test`; raise if the run failed.
 
-    Shows one line per task (progress.RunDisplay); Airflow's and dbt's output goes to $CSTRACK_HOME/logs/<run>/
+    Shows one line per task (run_display.RunDisplay); Airflow's and dbt's output goes to $CSTRACK_HOME/logs/<run>/
     (`verbose`: printed as well, as before)."""
-    from cstrack.orchestration.progress import RunDisplay
+    from cstrack.orchestration.run_display import RunDisplay
 
     env = airflow_env(wh)
     ensure_metadata_db(env)
