@@ -73,7 +73,8 @@ def test_incremental_build_equals_a_full_rebuild(server_db, query, tmp_path, cap
     # renamed marts keep a view under the old name (one release), readable by the reporter, after every build
     old_names = query(
         server_db,
-        "select table_name from information_schema.views where table_schema = 'marts' order by 1",
+        "select table_name from information_schema.views where table_schema = 'marts'"
+        " and table_name <> 'rpt_task_runs' order by 1",  # a view by design: it shows the runs as they end
     )
     assert [name for (name,) in old_names] == [
         "ops_load_summary", "ops_quality_summary", "ops_quarantine_summary", "sdg_tagging_evaluation",
