@@ -34,7 +34,7 @@ def processes_of(home: Path) -> list[int]:
                 if marker in (entry / "environ").read_bytes().split(b"\0"):
                     found.append(int(entry.name))
             except OSError:
-                pass  # gone, or not ours to read
+                continue  # the process ended while we looked, or is not ours to read
     return found
 
 

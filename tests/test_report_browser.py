@@ -341,3 +341,16 @@ def warehouse_query(wh, sql: str, params=()):
 def warehouse_rows(wh, sql: str, params=()):
     with warehouse.connect(wh) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+@pytest.mark.fast
+def test_map_rows_without_a_shape_are_named_not_dropped():
+    """Kosovo (no ISO numeric id, no shape in the geometry), an unknown code and a null country: the map
+    draws what it can, names the rest under it, and skips a row that names no country at all."""
+    rows = [{"country_code": "NL", "n": 5}, {"country_code": "XK", "n": 7}, {"country_code": "ZZ", "n": 2},
+            {"country_code": None, "n": 9}, {"country_code": "US", "n": 3}, {"country_code": "CY", "n": 6}]  # fmt: skip
+    data = maps.map_data(rows, "country_code", "n", lambda row: f"{row['n']} projects")
+    assert [r["country_code"] for r in data.rows] == ["NL", "US", "CY"] and data.europe
+    assert data.rows[0]["map_label"] == "Netherlands (NL): 5 projects"
+    # US is off the European frame; Cyprus is drawn in it; XK and ZZ have no shape; the null row is skipped
+    assert data.outside == ["US (3 projects)", "XK (7 projects, no map shape)", "ZZ (2 projects, no map shape)"]

@@ -287,12 +287,17 @@ def _number(value) -> str:
     return f"{int(value):,}" if whole else f"{value:,.2f}"  # 640, not 640.00
 
 
+def _percent(value, unit: str) -> str:
+    """A percent (0-100) or a share (0-1) as a percent with one decimal: 59.7"""
+    return f"{float(value) * (100 if unit == 'share' else 1):.1f}"
+
+
 def with_unit(value, unit: str | None) -> str:
     """A value as a reader should see it: 59.7 %, 699 projects, 3.41 on a 1-5 scale (plain text)."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return "" if value is None else _time(value) if isinstance(value, dt.datetime) else str(value)
     if unit in dashboards.PERCENT_UNITS:
-        return f"{float(value) * (100 if unit == 'share' else 1):.1f} %"
+        return f"{_percent(value, unit)} %"
     return _number(value) + (f" {unit}" if unit and unit != "timestamp" else "")
 
 
@@ -392,8 +397,8 @@ def render_table(
     head = "".join(f"<th>{escape(_header(c, u))}</th>" for c, u in zip(result.columns, units, strict=True))
 
     def cell(value, unit):
-        if unit in dashboards.PERCENT_UNITS and isinstance(value, (int, float, Decimal)) and value is not None:
-            return f"{float(value) * (100 if unit == 'share' else 1):.1f}"
+        if unit in dashboards.PERCENT_UNITS and isinstance(value, (int, float, Decimal)):
+            return _percent(value, unit)
         return _cell(value)
 
     body = "".join(
