@@ -1,15 +1,15 @@
 """The ingest DAGs, one per source kind of `cstrack.sources.SOURCES` (ingest_catalogues, ingest_crawl,
-ingest_survey, ingest_social): each loads what is new for its kind and updates the Assets of its raw tables,
-on which build_marts is scheduled. Their schedules and docs are in the registry."""
+ingest_survey, ingest_social): each loads what is new for its kind (social: lands, enriches in parallel mapped
+tasks, publishes) and updates the Assets of its raw tables, on which build_marts is scheduled. Their schedules
+and docs are in the registry."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 
-from cstrack.orchestration.assets import outlets
-from cstrack.orchestration.progress import reported
+from cstrack.orchestration.source_tasks import ingest_tasks
 from cstrack.sources import SOURCES, Source
 
 
@@ -25,14 +25,7 @@ def ingest_dag(source: Source):
         doc_md=f"{source.dag_id}: {source.description}",
     )
     def ingest():
-        @task(task_id=source.task_id, outlets=outlets(source))
-        @reported
-        def load() -> list[dict]:
-            from cstrack.orchestration import airflow_glue
-
-            return airflow_glue.load_task(source.kind)
-
-        load()
+        ingest_tasks(source)
 
     return ingest()
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from cstrack.orchestration.assets import outlets
 from cstrack.orchestration.progress import reported
+from cstrack.orchestration.source_tasks import ingest_tasks
 from cstrack.sources import SOURCES
 
 DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(seconds=10)}
@@ -32,16 +32,6 @@ def _warehouse():
     doc_md=__doc__,
 )
 def warehouse_refresh():
-    def load_task(kind: str, task_id: str, produces: list):
-        @task(task_id=task_id, outlets=produces)
-        @reported
-        def load() -> list[dict]:
-            from cstrack.orchestration import airflow_glue
-
-            return airflow_glue.load_task(kind)
-
-        return load()
-
     @task(retries=0)  # a failed quality gate is a verdict, not a glitch: do not retry it
     @reported
     def build_marts() -> dict[str, int]:
@@ -71,7 +61,7 @@ def warehouse_refresh():
         return pipeline.sync_metabase_if_configured()
 
     built = build_marts()
-    [load_task(s.kind, s.task_id, outlets(s)) for s in SOURCES] >> built
+    [ingest_tasks(source)[1] for source in SOURCES] >> built
     built >> [write_report(), export_ppsr(), sync_metabase()]
 
 

@@ -167,12 +167,19 @@ def test_lynguo_header_without_required_columns_is_one_quarantined_row(tmp_path)
 def test_enrichment_language_sentiment_sdgs_hashtags(enricher):
     assert normalise_hashtag("＃CitizenScience") == "citizenscience"
     assert normalise_hashtag("#ＳＤＧ１３") == "sdg13"  # full-width forms fold (NFKC)
-    assert enricher.language("en-GB", "") == ("en", False)
-    assert enricher.language("und", "Hoy contamos aves en el parque con el proyecto de ciencia ciudadana") == (
+    assert enricher.enrichment("en-GB", "", []) == ("en", False, None, [])
+    assert enricher.enrichment("und", "Hoy contamos aves en el parque con el proyecto de ciencia ciudadana", []) == (
         "es",
         True,
-    )
-    assert enricher.language(None, "ok 👍") == (None, True)  # too short to tell
+        None,
+        [15],
+    )  # fmt: skip  (aves: the seed's Spanish keyword of SDG 15)
+    assert enricher.enrichment(None, "ok 👍", []) == (None, True, None, [])  # too short to tell
+    # CLD2 on a few languages of European projects; Hebrew comes as CLD2's old code 'iw' and is given as 'he'
+    assert enricher.detect("Wir zählen heute Vögel im Park mit dem Bürgerwissenschaftsprojekt") == "de"
+    assert enricher.detect("Vandaag tellen we vogels in het park met het burgerwetenschapsproject") == "nl"
+    assert enricher.detect("Aujourd'hui nous comptons les oiseaux dans le parc avec le projet") == "fr"
+    assert enricher.detect("היום אנחנו סופרים ציפורים בפארק עם פרויקט המדע האזרחי") == "he"
     assert enricher.sentiment("en", "I love this wonderful project!") > 0.5
     assert enricher.sentiment("en", "This is terrible and sad") < -0.5
     assert enricher.sentiment("es", "¡Me encanta!") is None  # VADER is English-only

@@ -31,9 +31,16 @@ class Source:
     # a load of this kind may change project keys and every link to them: the next build is a full one;
     # otherwise the build rebuilds only what the dbt selector `changed_<dbt_source>` (dbt/selectors.yml) picks
     full_rebuild: bool = False
+    # a module that enriches this kind's loads after landing (they stay held until then): enrichment_parts(wh),
+    # enrich_months(months, wh), publish_enriched(wh), enrich_pending(wh); the DAGs map a task over the parts
+    enrichment: str | None = None
 
     def loader(self) -> Callable:
         return resolve(self.load_inbox)
+
+    def enrichment_steps(self):
+        """The module named by `enrichment`."""
+        return importlib.import_module(self.enrichment)
 
 
 def resolve(name: str) -> Callable:
@@ -104,6 +111,7 @@ SOURCES = (
         "run costs nothing when nothing changed; a new export of known posts adds newer observations.",
         inbox_folder="social",
         load_file="cstrack.ingest.social.load:load_social_file",
+        enrichment="cstrack.ingest.social.enrich",
     ),
 )
 

@@ -77,7 +77,9 @@ class Load:
     companion tables, the quarantine and the unmapped values; take the next commit_seq and commit.
 
     Content not in one file (a crawl's stored pages) gives `content_hash` and a `source_file` label instead of
-    `path`. A `snapshot` source replaces its previous load: any new content loads, not only unseen content."""
+    `path`. A `snapshot` source replaces its previous load: any new content loads, not only unseen content.
+    A `held` load commits without a commit_seq, so builds do not see it until a later step gives it one (social
+    posts: after their enrichment, see social/enrich.py)."""
 
     kind: str
     source_system: str
@@ -86,6 +88,7 @@ class Load:
     content_hash: str | None = None
     source_file: str | None = None
     snapshot: bool = False
+    held: bool = False
 
     def __post_init__(self) -> None:
         self.content_hash = self.content_hash or file_sha256(self.path)
@@ -207,10 +210,10 @@ class Load:
     def _commit(self, conn, load_id: int, read: int, loaded: int, quarantined: int) -> LoadResult:
         # commit order: the lock is held until this transaction commits (see migration 0006)
         conn.execute("select pg_advisory_xact_lock(%s)", (COMMIT_ORDER_LOCK,))
+        commit_seq = "null" if self.held else "nextval('ops.load_commit_seq')"
         conn.execute(
             "update ops.load_run set status = 'succeeded', rows_read = %s, rows_loaded = %s,"
-            " rows_quarantined = %s, finished_at = clock_timestamp(),"
-            " commit_seq = nextval('ops.load_commit_seq') where load_id = %s",
+            f" rows_quarantined = %s, finished_at = clock_timestamp(), commit_seq = {commit_seq} where load_id = %s",
             (read, loaded, quarantined, load_id),
         )
         return self._result(load_id, read, loaded, quarantined)

@@ -31,14 +31,14 @@ def warehouse_from_connection(conn_id: str = CONN_ID) -> warehouse.Warehouse:
     )
 
 
-def load_task(kind: str) -> list[dict]:
+def load_task(kind: str, enrich: bool = True) -> list[dict]:
     """The body of every load task (ingest DAGs and warehouse_refresh): what is new for one source kind,
-    each file's LoadResult as a dict (the task's XCom)."""
+    each file's LoadResult as a dict (the task's XCom). `enrich=False`: landing only, the DAG enriches."""
     from dataclasses import asdict
 
     from cstrack.orchestration import pipeline
 
-    return [asdict(result) for result in pipeline.load_source(kind, warehouse_from_connection())]
+    return [asdict(result) for result in pipeline.load_source(kind, warehouse_from_connection(), enrich=enrich)]
 
 
 def airflow_env(wh: warehouse.Warehouse) -> dict[str, str]:

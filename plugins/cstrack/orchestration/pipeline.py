@@ -24,10 +24,16 @@ def crawl_step(wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
     return [r.load for r in crawl(wh=wh) if r.load is not None]
 
 
-def load_source(kind: str, wh: warehouse.Warehouse | None = None) -> list[LoadResult]:
-    """What is new for one source kind (sources.SOURCES): its inbox folder, or its crawl."""
+def load_source(kind: str, wh: warehouse.Warehouse | None = None, enrich: bool = True) -> list[LoadResult]:
+    """What is new for one source kind (sources.SOURCES): its inbox folder, or its crawl; then, for a kind with
+    an enrichment step and unless `enrich` is false (the DAGs run it as tasks), the enrichment of what waits."""
     wh = wh or warehouse.current()
-    return sources.BY_KIND[kind].loader()(wh)
+    source = sources.BY_KIND[kind]
+    results = source.loader()(wh)
+    if enrich and source.enrichment:
+        totals = source.enrichment_steps().enrich_pending(wh)
+        print(f"{kind} enrichment: {totals['posts']:,} posts, {totals['published_loads']} loads published", flush=True)
+    return results
 
 
 def load_everything(wh: warehouse.Warehouse) -> None:

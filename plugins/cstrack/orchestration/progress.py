@@ -72,7 +72,9 @@ def _task_instance(func) -> tuple[str, int]:
         from airflow.sdk import get_current_context
 
         ti = get_current_context()["ti"]
-        return ti.task_id, int(getattr(ti, "try_number", 1) or 1)
+        index = getattr(ti, "map_index", -1)
+        name = ti.task_id if index is None or index < 0 else f"{ti.task_id}[{index}]"  # a mapped task's part
+        return name, int(getattr(ti, "try_number", 1) or 1)
     except Exception:  # not inside an Airflow task (a direct call, a test)
         return func.__name__, 1
 

@@ -41,3 +41,5 @@ select
 from {{ source('raw_social', 'social_post') }} as p
 inner join {{ source('ops', 'load_run') }} as l on l.load_id = p._load_id
 left join accounts as a on a.platform = p.platform and a.handle_key = lower(ltrim(p.author_handle, '@'))
+-- a held load (its posts not enriched yet, see migration 0012) reaches builds once it has a commit_seq
+where l.commit_seq is not null

@@ -1,5 +1,5 @@
-"""Loading a social export: the parser of its format, enrichment (in worker processes for large files),
-COPY into raw.social_post through loading.Load; the inbox."""
+"""Landing a social export: the parser of its format, the landed row of each post, COPY into raw.social_post
+through loading.Load (held until enriched, see social/enrich.py); the inbox."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError
-from cstrack.ingest import pool
 from cstrack.ingest.loading import Load, LoadResult, RawTable
+from cstrack.ingest.social.enrich import enrich_pending, month_start, record_months
 from cstrack.ingest.social.enrichment import Enricher
 from cstrack.ingest.social.lynguo import lynguo_posts
 from cstrack.ingest.social.mastodon import mastodon_posts
@@ -32,17 +32,11 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
 
 
 POSTS_TABLE = RawTable(TABLE, COLUMNS, column_types=COLUMN_TYPES)  # binary COPY
-
-# Enrichment is most of a load's CPU time and posts are independent: large files are enriched by worker
-# processes while this process parses and COPYs. Below this size a pool's start costs more than it saves.
-PARALLEL_FROM_BYTES = 4 << 20
-# one per core (this process's own parsing and COPY share them); on one core a pool only adds its overhead
-WORKERS = 4
-BATCH_POSTS = 500
+_POSTED_AT = COLUMNS.index("posted_at")
 
 
-def _enriched(enricher: Enricher, item: tuple) -> tuple:
-    """One parsed item as a load's row: enriched values, or None and the reason to quarantine it."""
+def _landed(enricher: Enricher, item: tuple) -> tuple:
+    """One parsed item as a load's row: the values it lands with, or None and the reason to quarantine it."""
     number, post, reason, field, raw_value = item
     if post is not None:
         try:
@@ -53,40 +47,23 @@ def _enriched(enricher: Enricher, item: tuple) -> tuple:
     return number, None, snippet(reason or "unreadable"), field, raw_value
 
 
-_worker_enricher: Enricher | None = None
-
-
-def _start_worker(enricher: Enricher) -> None:
-    global _worker_enricher
-    _worker_enricher = enricher
-
-
-def _enrich_batch(items: list[tuple]) -> list[tuple]:
-    return [_enriched(_worker_enricher, item) for item in items]
-
-
-def _in_workers(items: Iterator[tuple], enricher: Enricher, workers: int) -> Iterator[tuple]:
-    """_enriched of every item, computed by `workers` processes, in input order. Forked workers inherit the
-    built enricher: no second import, no second lexicon."""
-    # load langdetect's profiles once, before the fork, rather than in every worker
-    enricher.detect("Hoy contamos aves en el parque con el proyecto de ciencia ciudadana")
-    for rows in pool.ordered_map(_enrich_batch, pool.batched(items, BATCH_POSTS), workers, _start_worker, (enricher,)):
-        yield from rows
-
-
-def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None, workers: int = 0):
+def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None) -> Iterator[tuple]:
     """The load's rows: (number, raw.social_post values or None, reason, field, raw value).
 
     Nothing is kept per post, so memory stays flat: a post twice in one file loads twice (two observations
-    of the same load; dbt keeps the later row). With `workers` > 0 the same rows, in the same order, are
-    computed by that many worker processes.
+    of the same load; dbt keeps the later row). One process: landing is cheap per post, and a pool's pickling
+    would cost more than it saves (measured, issue #17); the enrichment after it runs in parallel.
     """
-    parsed = parse(format, path, unmapped)
-    if workers > 0:
-        yield from _in_workers(parsed, enricher, workers)
-    else:
-        for item in parsed:
-            yield _enriched(enricher, item)
+    for item in parse(format, path, unmapped):
+        yield _landed(enricher, item)
+
+
+def _counting_months(rows: Iterator[tuple], months: Counter) -> Iterator[tuple]:
+    """The rows, counting the landed posts per UTC month of posted_at (what the enrichment will work on)."""
+    for row in rows:
+        if row[1] is not None:
+            months[month_start(row[1][_POSTED_AT])] += 1
+        yield row
 
 
 def load_social(
@@ -94,25 +71,36 @@ def load_social(
     data_path: str | Path,
     wh: warehouse.Warehouse | None = None,
     progress: Callable[[str], None] | None = None,
-    workers: int | None = None,
+    enrich: bool = True,
 ) -> LoadResult:
-    """Load one export of social posts into raw.social_post; the same content twice is a no-op.
+    """Land one export of social posts in raw.social_post; the same content twice is a no-op.
 
-    `workers`: processes that enrich the posts; by default WORKERS for files of PARALLEL_FROM_BYTES or more
-    when the machine has idle cores, else none (this process does it). The loaded rows are the same either way.
+    The load commits held (no commit_seq): with `enrich` the waiting posts are then enriched and the load
+    published to builds here; without it (the DAGs' landing task) the enrichment tasks do it.
     """
     if format not in FORMATS:
         raise CstrackError(f"unknown social format {format!r}; known: {', '.join(FORMATS)}")
     data_path = Path(data_path)
     if not data_path.is_file():
         raise CstrackError(f"{data_path}: data file not found")
-    if workers is None:
-        workers = pool.default_workers(data_path.stat().st_size, PARALLEL_FROM_BYTES, WORKERS)
+    wh = wh or warehouse.current()
     enricher = Enricher()
     unmapped: Counter = Counter()
-    load = Load("social", format, hashlib.sha256(enricher.definition().encode()).hexdigest(), path=data_path)
-    rows = prepared_rows(format, data_path, enricher, unmapped, workers)
-    return load.run(POSTS_TABLE, rows, unmapped=unmapped, wh=wh, progress=progress)
+    months: Counter = Counter()
+    definition = hashlib.sha256(enricher.definition().encode()).hexdigest()
+    load = Load("social", format, definition, path=data_path, held=True)
+    rows = _counting_months(prepared_rows(format, data_path, enricher, unmapped), months)
+    result = load.run(
+        POSTS_TABLE,
+        rows,
+        unmapped=unmapped,
+        after_copy=lambda conn, load_id: record_months(conn, load_id, months),
+        wh=wh,
+        progress=progress,
+    )
+    if enrich:
+        enrich_pending(wh, progress=progress)
+    return result
 
 
 def format_of(path: Path) -> str | None:
@@ -143,7 +131,7 @@ def load_social_inbox(wh: warehouse.Warehouse | None = None, inbox: Path | None 
         format = format_of(path)
         if format is None:
             raise CstrackError(f"{path}: the file name must start with one of {', '.join(FORMATS)}")
-        result = load_social(format, path, wh)
+        result = load_social(format, path, wh, enrich=False)  # the DAGs enrich in their own tasks
         print(result.summary(), flush=True)
         results.append(result)
     return results

@@ -11,7 +11,7 @@ from cstrack.ingest.readers import MAX_CELL_CHARS
 
 FORMATS = ("twitter_v2", "mastodon", "lynguo")
 # Bump when parsing or enrichment changes: files then load again as new observations (dbt keeps the latest).
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 3: language detection (CLD2), sentiment and SDGs after landing (social/enrich.py)
 TABLE = "raw.social_post"
 COLUMNS = (
     "source_format", "platform", "post_id", "posted_at", "kind", "referenced_post_id", "author_handle",
