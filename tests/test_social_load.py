@@ -99,3 +99,23 @@ def test_cli_loads_and_reports_in_one_line(server_db, cstrack):
     assert done.stdout.strip().endswith("read 6, loaded 4, quarantined 2 (load 1)")
     done = cstrack("load", "social", "--format", "mastodon", "no/such/file.json")
     assert done.returncode == 2 and done.stderr.strip() == "cstrack: error: no/such/file.json: data file not found"
+
+
+def test_posts_always_name_an_existing_load(server_db):
+    """The foreign key of raw.social_post to ops.load_run, checked per statement (migration 0012): a post of
+    no load is refused, and a load whose posts are stored cannot be deleted."""
+    import psycopg
+
+    from cstrack import warehouse
+
+    result = load_social("twitter_v2", FIXTURES / "twitter_v2_page.json", server_db)
+    with warehouse.connect(server_db) as conn:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="not in ops.load_run"):
+            conn.execute(
+                "insert into raw.social_post (_load_id, _source, _source_row, source_format, platform, post_id,"
+                " posted_at, kind, author_pseudonym) select 999999, _source, _source_row, source_format, platform,"
+                " post_id, posted_at, kind, author_pseudonym from raw.social_post limit 1"
+            )
+    with warehouse.connect(server_db) as conn:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="still holds its posts"):
+            conn.execute("delete from ops.load_run where load_id = %s", (result.load_id,))

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from cstrack import config, specs, warehouse
 from cstrack.errors import CstrackError, MappingError
 from cstrack.ingest import pool, readers
@@ -578,12 +580,22 @@ class RowMapper:
         return record, pii
 
 
+def json_bytes(value) -> bytes:
+    """JSON of a record: orjson (compact, about 5 times faster than json.dumps), with json.dumps' values for
+    what orjson refuses or writes otherwise: integers over 64 bits, non-string keys (json.dumps), dates and
+    times (str(), as before; XLSX cells)."""
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, default=str).encode()
+
+
 def _map_records(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple]:
     """Load.run's rows of read records (number, row or None, reason): (number, values or None, reason,
     field, raw value). Nothing is kept per row: duplicate ids are left to the database (RawTable's
     duplicate_key). A row the reader quarantines (field count, oversized cell, malformed quote) keeps no raw
     value: it may hold personal data."""
-    source, dumps, id_column = mapping.source, json.dumps, mapping.id_column
+    source, id_column = mapping.source, mapping.id_column
     for number, row, reason in records:
         if row is None:
             yield number, None, reason, None, None
@@ -597,9 +609,8 @@ def _map_records(mapping: Mapping, records, mapper: RowMapper) -> Iterator[tuple
         else:
             # JSON encoded here, sent as it is by the binary COPY (see loading.RawTable)
             try:
-                source_row = dumps(row) if mapping.format == "csv" else dumps(row, default=str)
-                values = (source, str(record_id).strip(), dumps(record).encode(),
-                          dumps(pii).encode() if pii else None, source_row.encode())  # fmt: skip
+                values = (source, str(record_id).strip(), json_bytes(record), json_bytes(pii) if pii else None,
+                          json_bytes(row))  # fmt: skip
             except RecursionError:  # a JSON record just under the reader's depth limit
                 yield number, None, "nested too deeply to store", None, None
                 continue

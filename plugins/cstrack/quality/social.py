@@ -96,5 +96,17 @@ def suites() -> list[Suite]:
                 between("posts", 1, None),
             ],
         ),
+        Suite(
+            "marts",
+            "agg_social_author_reach",
+            [
+                between("posts", 1, None),
+                rows(
+                    f"select 1 as shared_author_key where (select count(distinct author_key) from {{batch}})"
+                    f" <> (select count(distinct author_pseudonym) from {BUILD}.agg_social_authors_monthly)",
+                    "one author_key per pseudonym: the distinct-authors card counts exactly",
+                ),
+            ],
+        ),
         Suite("marts", "agg_social_sdg_mentions", [unique("month", "sdg"), between("sdg", 1, 17)]),
     ]

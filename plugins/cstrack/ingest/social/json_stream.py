@@ -9,11 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from cstrack.ingest.readers import NUL_REMOVED
 from cstrack.ingest.text import without_nul
 
 CHUNK_CHARS = 1 << 20
 MAX_VALUE_CHARS = 64 << 20
+# orjson reads an integer beyond 64 bits as a float: a line with 20 digits in a row, or a minus and 19, goes to
+# the json module. Found on the line's bytes with every digit as 9, a minus as itself, anything else a space:
+# two substring searches, about 5 times faster than a regular expression.
+_NUMBER_SHAPE = bytes(57 if 48 <= i <= 57 else 45 if i == 45 else 32 for i in range(256))
+_LONG_POSITIVE, _LONG_NEGATIVE = b"9" * 20, b"-" + b"9" * 19
 
 
 def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator[tuple[Any, str | None]]:
@@ -83,6 +90,27 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
                 except ValueError as exc:  # a number of more digits than int() converts (sys.get_int_max_str_digits)
                     return None, f"the JSON value at {where(pos)} cannot be read: {str(exc).split(';')[0]}"
 
+        def whole_line() -> tuple[Any, None] | None:
+            """JSON lines' fast path: the rest of the line read by orjson (about 3 times faster than the json
+            module); None, for decode() to read it, where orjson refuses it or would read it otherwise (several
+            values on the line, an error, a long integer, NaN, a lone surrogate, nesting over 1024)."""
+            nonlocal pos
+            newline = buf.find("\n", pos)
+            if newline < 0:
+                return None
+            line = buf[pos:newline].encode("utf-8", "surrogateescape")
+            shape = line.translate(_NUMBER_SHAPE)
+            if _LONG_POSITIVE in shape or _LONG_NEGATIVE in shape:
+                return None
+            try:
+                value = orjson.loads(line)  # bytes that are not UTF-8 are refused: decode() keeps them as surrogates
+            except orjson.JSONDecodeError:
+                return None
+            if b"\\u0000" in line:
+                value = without_nul(value, nul_removed, keys=False)
+            pos = newline + 1
+            return value, None
+
         if not skip_ws():
             return
         if buf[pos] == "[":
@@ -117,7 +145,7 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
                 yield None, f"unexpected data after the top-level array at {where(pos)}"
             return
         while skip_ws():
-            value, error = decode()
+            value, error = whole_line() or decode()
             if error:
                 yield None, error
                 # resume at the next line: JSON lines hold one value per line
