@@ -233,13 +233,13 @@ def bench_survey_section(sizes: dict, workdir: Path) -> dict:
     }  # fmt: skip
 
 
-def new_posts_file(path: Path, posts: int, seed: int) -> Path:
-    """`posts` new tweets after the loaded ones (the next month, ids above every loaded id): a daily increment."""
+def new_posts_file(path: Path, posts: int, seed: int, month: int = 1) -> Path:
+    """`posts` new tweets after the loaded ones (two months of 2025 from `month`, ids above every loaded id): a
+    daily increment."""
     from cstrack.demo.generate.social import generate_social
 
-    raw = generate_social(
-        "twitter_v2", path.with_suffix(".tmp"), posts, seed=seed, start=datetime(2025, 1, 1, tzinfo=UTC), months=1
-    )
+    start = datetime(2025, month, 1, tzinfo=UTC)
+    raw = generate_social("twitter_v2", path.with_suffix(".tmp"), posts, seed=seed, start=start, months=2)
 
     def shift(value: str) -> str:
         return str(int(value) + NEW_ID_OFFSET)
@@ -259,7 +259,7 @@ def new_posts_file(path: Path, posts: int, seed: int) -> Path:
     return path
 
 
-def timed_build(wh, full_refresh: bool, gate_seconds: dict) -> float:
+def timed_build(wh, full_refresh: bool, gate_seconds: dict, prepare_next: bool = True) -> float:
     """marts.build, timing it and (through the module the build calls) the two GX gates."""
     from cstrack.publish import marts
     from cstrack.quality import gates
@@ -279,7 +279,7 @@ def timed_build(wh, full_refresh: bool, gate_seconds: dict) -> float:
     gates.validate_raw, gates.validate_marts = timing("raw_gate", originals[0]), timing("marts_gate", originals[1])
     try:
         started = time.perf_counter()
-        marts.build(wh, full_refresh=full_refresh)
+        marts.build(wh, full_refresh=full_refresh, prepare_next=prepare_next)
         return time.perf_counter() - started
     finally:
         gates.validate_raw, gates.validate_marts = originals
@@ -380,16 +380,43 @@ def social_loads(sizes: dict, wh, workdir: Path) -> dict:
         if posts == large:
             posts_seconds, _ = bench_social.raw_posts_copy_seconds(wh.conninfo, path, workdir)
             copy_seconds, _ = bench_social.raw_copy_seconds(wh.conninfo, load["load_id"], workdir)
+            both = load["seconds"] + load["enrichment_seconds"]
             out.update(
                 posts=posts, load_id=load["load_id"], rows_read=load["rows_read"],
                 loader_seconds=round(load["seconds"], 2),
                 loader_posts_per_second=round(load["rows_read"] / load["seconds"]),
+                enrichment_seconds=round(load["enrichment_seconds"], 2),
+                enrichment_cpu_seconds=round(load["enrichment_cpu_seconds"], 2),
+                rows_changed_by_enrichment=load["rows_changed"],
+                landing_and_enrichment_posts_per_second=round(load["rows_read"] / both),
                 copy_posts_json_seconds=round(posts_seconds, 2), copy_output_rows_seconds=round(copy_seconds, 2),
                 ratio=round(posts_seconds / load["seconds"], 3),
+                ratio_with_enrichment=round(posts_seconds / both, 3),
                 ratio_to_copy_output_rows=round(copy_seconds / load["seconds"], 3),
             )  # fmt: skip
         path.unlink()
     return out
+
+
+def end_to_end(wh, path: Path, workers: int) -> dict:
+    """A daily increment from file to published marts: landing, enrichment with `workers` processes, the
+    incremental build (gates and publish included); posts per second over the three."""
+    from cstrack.ingest.social.enrich import enrich_pending
+    from cstrack.ingest.social.load import load_social
+
+    started = time.perf_counter()
+    landed = load_social("twitter_v2", path, wh, enrich=False)
+    landing = time.perf_counter() - started
+    started = time.perf_counter()
+    enrich_pending(wh, workers=workers, progress=None)
+    enrichment = time.perf_counter() - started
+    gates: dict = {}
+    build = timed_build(wh, False, gates)
+    total = landing + enrichment + build
+    return {
+        "posts": landed.rows_loaded, "landing_seconds": round(landing, 2), "enrichment_seconds": round(enrichment, 2),
+        "build_seconds": round(build, 1), "gates": gates, "posts_per_second": round(landed.rows_loaded / total, 1),
+    }  # fmt: skip
 
 
 def refresh_and_gx(sizes: dict, wh, workdir: Path) -> tuple[dict, dict]:
@@ -397,7 +424,6 @@ def refresh_and_gx(sizes: dict, wh, workdir: Path) -> tuple[dict, dict]:
     posts, with the GX gates timed inside it; then 1% new posts and the incremental build. (The baseline
     runs on 1% fewer posts, which only makes the ratio more pessimistic.)"""
     from cstrack.ingest.catalogue import load_catalogue_inbox
-    from cstrack.ingest.social.load import load_social
     from cstrack.ingest.survey import load_survey_inbox
 
     say("refresh: the bundled catalogues and surveys, then a full refresh")
@@ -409,19 +435,23 @@ def refresh_and_gx(sizes: dict, wh, workdir: Path) -> tuple[dict, dict]:
     raw_posts = count(wh, "select count(*) from raw.social_post")
     mart_posts = count(wh, "select count(*) from marts.fct_social_post")
     new = max(1, round(sizes["social_posts"][1] * sizes["new_share"]))
-    path = new_posts_file(workdir / "twitter_v2_new.jsonl", new, seed=99)
-    started = time.perf_counter()
-    new_load = load_social("twitter_v2", path, wh)
-    new_load_seconds = time.perf_counter() - started
-    path.unlink()
-    say(f"refresh: {new_load.rows_loaded} new posts loaded; incremental build")
-    incremental_gates: dict = {}
-    incremental = timed_build(wh, False, incremental_gates)
+    increments = {}
+    for workers, month in ((1, 1), (2, 3)):  # two daily increments, each over two months (two enrichment parts)
+        path = new_posts_file(workdir / f"twitter_v2_new_{month}.jsonl", new, seed=99 + month, month=month)
+        increments[workers] = end_to_end(wh, path, workers)
+        path.unlink()
+        say(f"refresh: {new} new posts, {workers} enrichment worker(s): {increments[workers]}")
+    first = increments[1]
+    incremental, incremental_gates = first["build_seconds"], first["gates"]
+    new_load_seconds = first["landing_seconds"] + first["enrichment_seconds"]
     refresh = {
         "mart_posts_before": mart_posts, "mart_posts_after": count(wh, "select count(*) from marts.fct_social_post"),
-        "new_posts": new_load.rows_loaded, "new_posts_load_seconds": round(new_load_seconds, 2),
+        "new_posts": new, "new_posts_load_seconds": round(new_load_seconds, 2),
         "full_refresh_seconds": round(full, 1), "incremental_build_seconds": round(incremental, 1),
-        "ratio": round(incremental / full, 3), "gates_seconds": {
+        "ratio": round(incremental / full, 3),
+        "end_to_end": {f"{w} worker{'s' if w > 1 else ''}": {k: v for k, v in r.items() if k != "gates"}
+                       for w, r in increments.items()},
+        "gates_seconds": {
             "full_refresh": {k: round(v, 1) for k, v in full_gates.items()},
             "incremental": {k: round(v, 1) for k, v in incremental_gates.items()},
         },
@@ -441,7 +471,9 @@ def dashboards_build(sizes: dict, wh, load_id: int) -> dict:
     say(f"dashboards: raw posts up to {target} (copies of the loaded rows, in SQL), then the build")
     grown = multiply_posts(wh, load_id, target)
     gates: dict = {}
-    seconds = timed_build(wh, True, gates)  # a full refresh: every post in the marts, whatever is incremental
+    # a full refresh: every post in the marts, whatever is incremental; the benchmark never builds again, so
+    # marts_build is not brought up to the published marts (prepare_next=False)
+    seconds = timed_build(wh, True, gates, prepare_next=False)
     return {
         "raw_posts": count(wh, "select count(*) from raw.social_post"),
         "mart_posts": count(wh, "select count(*) from marts.fct_social_post"), "generated_in_sql": grown,
@@ -488,8 +520,8 @@ def rows_of(results: dict) -> list[tuple]:
     if catalogue:
         rows.append((
             f"catalogue loader ({catalogue['rows']} rows), rows/s", catalogue["loader_rows_per_second"],
-            f"{catalogue['copy_csv_rows_per_second']} (COPY of the same CSV)", catalogue["ratio"], ">= 0.25",
-            catalogue["ratio"] >= 0.25,
+            f"{catalogue['copy_csv_rows_per_second']} (COPY of the same CSV)", catalogue["ratio"], ">= 0.30",
+            catalogue["ratio"] >= 0.30,
         ))  # fmt: skip
     survey = results.get("survey")
     if survey:
@@ -502,11 +534,17 @@ def rows_of(results: dict) -> list[tuple]:
         ))  # fmt: skip
     social = results.get("social")
     if social:
+        copy_rate = f"{round(social['rows_read'] / social['copy_posts_json_seconds'])} (COPY of the same posts as JSON)"
         rows.append((
-            f"social loader twitter_v2 ({social['posts']} posts), posts/s", social["loader_posts_per_second"],
-            f"{round(social['rows_read'] / social['copy_posts_json_seconds'])} (COPY of the same posts as JSON)",
-            social["ratio"], ">= 0.25", social["ratio"] >= 0.25,
+            f"social landing twitter_v2 ({social['posts']} posts), posts/s", social["loader_posts_per_second"],
+            copy_rate, social["ratio"], ">= 0.5", social["ratio"] >= 0.5,
         ))  # fmt: skip
+        if "ratio_with_enrichment" in social:
+            rows.append((
+                f"social landing + enrichment ({social['posts']} posts), posts/s",
+                social["landing_and_enrichment_posts_per_second"], copy_rate, social["ratio_with_enrichment"],
+                ">= 0.25", social["ratio_with_enrichment"] >= 0.25,
+            ))  # fmt: skip
     for name in ("catalogue", "social"):
         mem = (results.get(name) or {}).get("memory") or {}
         if len(mem) == 2:
@@ -522,8 +560,17 @@ def rows_of(results: dict) -> list[tuple]:
         rows.append((
             f"incremental build after {refresh['new_posts']} new posts ({refresh['mart_posts_after']:,} posts), s",
             refresh["incremental_build_seconds"], f"{refresh['full_refresh_seconds']} (dbt build --full-refresh)",
-            refresh["ratio"], "<= 0.15", refresh["ratio"] <= 0.15,
+            refresh["ratio"], "<= 0.12", refresh["ratio"] <= 0.12,
         ))  # fmt: skip
+        e2e = refresh.get("end_to_end") or {}
+        if len(e2e) == 2:
+            (one_name, one), (two_name, two) = e2e.items()
+            rows.append((
+                f"end to end, {two['posts']} new posts from file to published marts (landing, enrichment with"
+                f" {two_name}, incremental build), posts/s", two["posts_per_second"],
+                f"{one['posts_per_second']} (enrichment with {one_name})",
+                round(two["posts_per_second"] / one["posts_per_second"], 3), "", None,
+            ))  # fmt: skip
     gx = (social or {}).get("gx")
     if gx:
         rows.append((f"GX raw gate on {gx['raw_rows']:,} raw posts, s", gx["raw_gate_seconds"],

@@ -116,6 +116,13 @@ def test_a_failed_build_leaves_no_state_and_the_next_build_is_full(server_db, qu
     with warehouse.connect(server_db) as conn:  # what a build that fails after dbt started leaves behind
         conn.execute("drop table marts_build.refresh_info")
     capsys.readouterr()
+    # a build that does not prepare the next (the benchmark's last) publishes, and leaves no state either
+    marts.build(server_db, prepare_next=False)
+    out = capsys.readouterr().out
+    assert "build plan: full build (no previous build state in marts_build)" in out
+    assert "bringing marts_build up to the published marts" not in out
+    with warehouse.connect(server_db) as conn:
+        assert marts.build_state(conn) is None
     marts.build(server_db)
     assert "build plan: full build (no previous build state in marts_build)" in capsys.readouterr().out
 

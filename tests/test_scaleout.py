@@ -21,8 +21,8 @@ from cstrack.orchestration import scaleout
 
 SERVER = os.environ.get("CSTRACK_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")  # as conftest
 
-REFRESH_TASKS = ("load_catalogues", "crawl_platforms", "load_surveys", "load_social", "build_marts", "write_report",
-                 "export_ppsr")  # fmt: skip
+REFRESH_TASKS = ("load_catalogues", "crawl_platforms", "load_surveys", "load_social", "plan_social_enrichment",
+                 "enrich_social", "publish_social", "build_marts", "write_report", "export_ppsr")  # fmt: skip
 
 # columns that say when or in which order something was loaded, or where the demo crawl listened:
 # they differ between any two refreshes; every other column must be equal
@@ -99,6 +99,10 @@ def test_refresh_on_celery_workers_matches_local_run(server_db, monkeypatch):
                     "select task_id, state, hostname from task_instance where dag_id = 'warehouse_refresh'"
                     " and run_id = %s order by task_id", (run.run_id,),
                 ).fetchall()  # fmt: skip
+                enrichment = meta.execute(
+                    "select map_index, state, hostname from task_instance where dag_id = 'warehouse_refresh'"
+                    " and run_id = %s and task_id = 'enrich_social' order by map_index", (run.run_id,),
+                ).fetchall()  # fmt: skip
             processes = list(airflow.processes.values())
             redis_broker = airflow.env["AIRFLOW__CELERY__BROKER_URL"]
             metadata_db = airflow.metadata_url.rsplit("/", 1)[1]
@@ -111,6 +115,11 @@ def test_refresh_on_celery_workers_matches_local_run(server_db, monkeypatch):
         assert set(states.values()) <= {"success", "skipped"}, ran
         # each Celery worker runs one task at a time and reports its own hostname: both took part
         assert {host for _, _, host in ran} == {"worker-1", "worker-2"}, ran
+        # the social enrichment ran as mapped task instances, one per part of the demo's months, each on a worker
+        # (which worker takes which part is Celery's choice: both when both are free)
+        assert [(index, state) for index, state, _ in enrichment] == [(0, "success"), (1, "success")], enrichment
+        assert {host for *_, host in enrichment} <= {"worker-1", "worker-2"}
+        print(f"enrich_social parts ran on {[host for *_, host in enrichment]}")
 
         # the same marts as the local run: every table, its row count and its rows
         distributed, local_marts = marts_fingerprint(server_db), marts_fingerprint(reference)

@@ -117,5 +117,5 @@ def test_posts_always_name_an_existing_load(server_db):
                 " post_id, posted_at, kind, author_pseudonym from raw.social_post limit 1"
             )
     with warehouse.connect(server_db) as conn:
-        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="still holds its posts"):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="raw.social_post still holds its rows"):
             conn.execute("delete from ops.load_run where load_id = %s", (result.load_id,))

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Queue
 
 from psycopg import postgres
 from psycopg.adapt import Dumper
@@ -175,7 +176,7 @@ class Load:
             _register_binary_dumpers(cursor)
         binary = " (format binary)" if into.column_types else ""
         # a writer thread sends the data (libpq releases the GIL) while this thread keeps building rows
-        with cursor.copy(f"copy {into.name} ({cols}) from stdin{binary}", writer=QueuedLibpqWriter(cursor)) as copy:
+        with cursor.copy(f"copy {into.name} ({cols}) from stdin{binary}", writer=_QueuedWriter(cursor)) as copy:
             if into.column_types:
                 copy.set_types(("bigint", "text", "integer") + tuple(into.column_types))
             for number, values, reason, field, raw_value, *row_source in rows:
@@ -233,6 +234,15 @@ class Load:
                 )  # fmt: skip
         except Exception:  # noqa: BLE001 -- the original error matters more than the bookkeeping
             pass
+
+
+class _QueuedWriter(QueuedLibpqWriter):
+    """psycopg's queued COPY writer with at most 64 buffers (about 2-8 MB) waiting instead of 1024: when the server
+    is slower than the loader, a long queue only grows the loader's memory, which must stay flat."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=64)
 
 
 class _JsonBinaryDumper(Dumper):
