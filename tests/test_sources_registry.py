@@ -59,10 +59,16 @@ def test_dags_run_the_load_and_produce_the_assets(source, dagbag):
 
     expected = {a.uri for a in outlets(source)}
     ingest = dagbag.dags[source.dag_id]
-    assert [t.task_id for t in ingest.tasks] == [source.task_id]
-    assert {o.uri for o in ingest.tasks[0].outlets} == expected
+    # the load task, then, for a kind that is enriched after landing, the enrichment and the task publishing it:
+    # the last one updates the Assets and precedes the refresh's build
+    last = f"publish_{source.kind}" if source.enrichment else source.task_id
+    expected_tasks = {source.task_id, last} | (
+        {f"plan_{source.kind}_enrichment", f"enrich_{source.kind}"} if source.enrichment else set()
+    )
+    assert {t.task_id for t in ingest.tasks} == expected_tasks
+    assert {o.uri for o in ingest.get_task(last).outlets} == expected
     assert ingest.schedule == source.schedule
-    refresh_task = dagbag.dags["warehouse_refresh"].get_task(source.task_id)
+    refresh_task = dagbag.dags["warehouse_refresh"].get_task(last)
     assert {o.uri for o in refresh_task.outlets} == expected
     assert "build_marts" in refresh_task.downstream_task_ids
     assert expected <= {a.uri for a in RAW_ASSETS}  # build_marts is scheduled on any of RAW_ASSETS
