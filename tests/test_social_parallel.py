@@ -154,3 +154,30 @@ def test_loads_reach_builds_in_load_order(server_db, query, tmp_path, monkeypatc
     assert enrich.enrich_pending(server_db, progress=None)["published_loads"] == 2
     seqs = dict(query(server_db, "select load_id, commit_seq from ops.load_run where load_id in (%s, %s)", (one, two)))
     assert seqs[one] < seqs[two]
+
+
+def test_an_enrichment_killed_half_way_resumes(server_db, query, tmp_path, monkeypatch):
+    """SIGKILL in the middle of the months: the months done stay done, the one in progress left nothing, and a
+    second run enriches the rest into the one-step rows."""
+    import signal
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("CSTRACK_PSEUDONYM_KEY", "k-parallel")
+    path = posts_with_bad_records("twitter_v2", tmp_path, 3000)
+    load.load_social("twitter_v2", path, server_db, enrich=False)
+    months = len(enrich.pending_months(server_db))
+    script = (
+        "from cstrack.ingest.social import enrich; enrich.FETCH_POSTS = 20;"
+        " enrich.enrich_pending(workers=0, progress=lambda line: print(line, flush=True))"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)  # WAREHOUSE_URL
+    assert "social enrichment" in child.stdout.readline()  # one month done, the next under way
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    left = enrich.pending_months(server_db)
+    assert 0 < len(left) < months
+    assert query(server_db, "select count(*) from ops.load_run where commit_seq is null") == [(1,)]
+    enrich.enrich_pending(server_db, progress=None)
+    assert raw_rows(query, server_db) == expected_rows("twitter_v2", path)[0]
+    assert query(server_db, "select count(*) from ops.load_run where commit_seq is null") == [(0,)]
