@@ -14,6 +14,16 @@ from cstrack import config
 
 def pseudonymise(value: str, namespace: str, key: bytes | None = None) -> str:
     """A stable 32-hex-digit pseudonym of `value` within `namespace` (e.g. 'survey:participants_2021')."""
-    key = key if key is not None else config.pseudonym_key()
-    message = f"{namespace}\x1f{value}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    return pseudonymiser(key if key is not None else config.pseudonym_key())(value, namespace)
+
+
+def pseudonymiser(key: bytes):
+    """pseudonymise with one key, for many values: the key's HMAC state is prepared once, not per value."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def pseudonym(value: str, namespace: str) -> str:
+        digest = keyed.copy()
+        digest.update(f"{namespace}\x1f{value}".encode())
+        return digest.hexdigest()[:32]
+
+    return pseudonym

@@ -14,7 +14,7 @@ from pathlib import Path
 from cstrack import config
 from cstrack.ingest.readers import MAX_CELL_CHARS
 from cstrack.ingest.social.posts import PARSER_VERSION, BadPost, check_text, normalise_hashtag, too_long
-from cstrack.privacy import pseudonymise
+from cstrack.privacy import pseudonymiser
 
 # Twitter's codes for "no linguistic content" or undetermined; the post's language is then detected
 UNDETERMINED = {"und", "zxx", "qme", "qht", "qam", "qct", "qst", "art", "mis", "mul"}
@@ -68,8 +68,9 @@ class Enricher:
     needs neither)."""
 
     def __init__(self):
-        self.key = config.pseudonym_key()
-        self.pseudonym = lru_cache(maxsize=1 << 16)(self._pseudonym)
+        self.keyed_pseudonym = pseudonymiser(config.pseudonym_key())
+        # authors post again and again; a bounded cache keeps a load's memory flat (about 5 MB when full)
+        self.pseudonym = lru_cache(maxsize=1 << 14)(self._pseudonym)
         self.sentiment_of = lru_cache(maxsize=1 << 14)(self._sentiment)  # retweets repeat their text
         self._vader = self._keywords = None
 
@@ -88,7 +89,7 @@ class Enricher:
         return self._keywords
 
     def _pseudonym(self, platform: str, value: str) -> str:
-        return pseudonymise(value, f"social:{platform}", key=self.key)
+        return self.keyed_pseudonym(value, f"social:{platform}")
 
     @staticmethod
     def _keyword_index() -> dict[str, tuple[dict, dict]]:
