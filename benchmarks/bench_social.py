@@ -169,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--workers", type=int, help="enrichment processes (default: enrich_pending's own choice, by idle cores)"
+        "--workers",
+        type=int,
+        default=2,
+        help="enrichment processes (default 2: the two mapped enrichment tasks of the DAGs)",
     )
     parser.add_argument("--child-load", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -375,7 +375,7 @@ def social_loads(sizes: dict, wh, workdir: Path) -> dict:
         path = workdir / f"twitter_v2_{posts}.jsonl"
         say(f"social: generating {posts} posts, loading them in a subprocess")
         generate_social("twitter_v2", path, posts, seed=7 + posts)
-        load = bench_social.run_loader(path, {**os.environ})
+        load = bench_social.run_loader(path, {**os.environ}, workers=2)  # as the DAGs' two mapped enrichment tasks
         out["memory"][str(posts)] = memory(load)
         if posts == large:
             posts_seconds, _ = bench_social.raw_posts_copy_seconds(wh.conninfo, path, workdir)

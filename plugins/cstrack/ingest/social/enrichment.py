@@ -50,8 +50,11 @@ def _tag_sdg(tag: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _unique(values) -> list:
-    return list(dict.fromkeys(v for v in values if v))
+def _unique(values: list) -> list:
+    """The values without repeats or empty ones, in order (most lists here hold none or one)."""
+    if len(values) < 2:
+        return [v for v in values if v]
+    return list(dict.fromkeys(filter(None, values)))
 
 
 def sdg_keyword_seed() -> Path:
@@ -198,16 +201,18 @@ class Enricher:
             raise BadPost("text", too_long("text", text))
         source_language = post.get("source_language")
         language = _language_code(source_language) if isinstance(source_language, str) else None
-        hashtags = _unique(_normalised_hashtag(t) for t in post.get("hashtags", ()) if isinstance(t, str))
-        mentions = post.get("mentions", ())  # (handle, stable id or None)
+        tags, urls = post.get("hashtags"), post.get("urls")
+        hashtags = _unique([_normalised_hashtag(t) for t in tags if isinstance(t, str)]) if tags else []
+        mentions = post.get("mentions")  # (handle, stable id or None)
+        handles = _unique([h for h, _ in mentions]) if mentions else []
+        mentioned = _unique([self.pseudonym(platform, key) for _, key in mentions]) if mentions else []
         return check_text((
             post["source_format"], platform, post["post_id"], post["posted_at"], post["kind"],
             post.get("referenced_post_id"), post.get("author_handle"),
             self.pseudonym(platform, post["author_key"]), text or None,
             source_language if isinstance(source_language, str) else None,
-            language, False, None, post.get("source_sentiment"), hashtags,
-            _unique(h for h, _ in mentions), _unique(self.pseudonym(platform, key) for _, key in mentions),
-            _unique(u for u in post.get("urls", ()) if isinstance(u, str)), [],
+            language, False, None, post.get("source_sentiment"), hashtags, handles, mentioned,
+            _unique([u for u in urls if isinstance(u, str)]) if urls else [], [],
             post.get("like_count"), post.get("repost_count"), post.get("reply_count"), post.get("quote_count"),
             post.get("impression_count"), post.get("reach"), post.get("withheld_in"), post.get("tracked_term"),
         ))  # fmt: skip

@@ -110,10 +110,16 @@ def as_dict(value) -> dict:
 # --- text storable in PostgreSQL -----------------------------------------------------------------------
 
 
+_TEXT_AT = tuple(i for i, t in enumerate(COLUMN_TYPES) if t == "text")
+_TEXT_ARRAYS_AT = tuple(i for i, t in enumerate(COLUMN_TYPES) if t == "text[]")
+
+
 def check_text(values: tuple) -> tuple:
     """PostgreSQL text holds no NUL and only valid Unicode: drop NULs, refuse lone surrogates (invalid bytes)."""
-    strings = [v for v in values if isinstance(v, str)]
-    strings += [x for v in values if isinstance(v, list) for x in v if isinstance(x, str)]
+    strings = [v for i in _TEXT_AT if type(v := values[i]) is str]
+    for i in _TEXT_ARRAYS_AT:
+        if values[i]:
+            strings += [x for x in values[i] if type(x) is str]
     joined = "\x1f".join(strings)
     if len(joined) > MAX_CELL_CHARS:  # rare: find the string too long to store
         for column, value in zip(COLUMNS, values, strict=False):
