@@ -173,7 +173,7 @@ class Load:
         cols = ", ".join(("_load_id", "_source", "_source_row") + into.columns)
         cursor = conn.cursor()
         if into.column_types:
-            _register_binary_dumpers(cursor)
+            register_binary_dumpers(cursor)
         binary = " (format binary)" if into.column_types else ""
         # a writer thread sends the data (libpq releases the GIL) while this thread keeps building rows
         with cursor.copy(f"copy {into.name} ({cols}) from stdin{binary}", writer=_QueuedWriter(cursor)) as copy:
@@ -296,7 +296,8 @@ class _Int4ArrayBinaryDumper(Dumper):
         return _ARRAY_HEADER.pack(1, 0, self.element_oid, len(obj), 1) + b"".join(_INT4_ITEM.pack(4, v) for v in obj)
 
 
-def _register_binary_dumpers(cursor) -> None:
+def register_binary_dumpers(cursor) -> None:
+    """Binary COPY dumpers for json, jsonb, text[] and integer[] that are faster than psycopg's general ones."""
     for dumper in (_JsonBinaryDumper, _JsonbBinaryDumper, _TextArrayBinaryDumper, _Int4ArrayBinaryDumper):
         cursor.adapters.register_dumper(None, dumper)
 

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from cstrack import warehouse
 from cstrack.constants import COMMIT_ORDER_LOCK
 from cstrack.ingest import pool
+from cstrack.ingest.loading import register_binary_dumpers
 from cstrack.ingest.social.enrichment import Enricher
 
 FETCH_POSTS = 5_000  # posts read per round trip from a month
@@ -115,7 +116,9 @@ def enrich_month(
                 if detected or sentiment is not None or sdgs:
                     rows.append((load_id, source_row, language, detected, sentiment, sdgs))
             changed += len(rows)
-            with conn.cursor().copy("copy social_enriched from stdin (format binary)") as copy:
+            cursor = conn.cursor()
+            register_binary_dumpers(cursor)
+            with cursor.copy("copy social_enriched from stdin (format binary)") as copy:
                 copy.set_types(_COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)

@@ -159,27 +159,27 @@ class Enricher:
         return self.sentiment_of(_RETWEET_PREFIX.sub("", text))  # a retweet scores as its original (cached)
 
     def sdgs(self, hashtags: list[str], text: str, language: str | None) -> list[int]:
-        found = {sdg for sdg in map(_tag_sdg, hashtags) if sdg is not None}
-        # the regex scans every position; most posts name no goal, which a substring test tells faster
-        # (casefold covers what IGNORECASE matches here, e.g. 'ſ' -> 's')
-        folded = text.casefold()
+        found = {sdg for sdg in map(_tag_sdg, hashtags) if sdg is not None} if hashtags else set()
+        # the regex scans every position; most posts name no goal, which a substring test tells faster (on the
+        # NFKC case-folded text the keywords need anyway: it covers what IGNORECASE matches, e.g. 'ſ' -> 's')
+        folded = unicodedata.normalize("NFKC", text).casefold()
         if any(word in folded for word in _SDG_TEXT_WORDS):
             found.update(int(m.group(1)) for m in _SDG_TEXT.finditer(text))
         indexes = [self.keywords[lang] for lang in (language, "*") if lang in self.keywords]
         if text and indexes:
-            words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+            words = _WORD.findall(folded)
             present = set(words)
             for single, multi in indexes:
                 # set intersections (in C) instead of a lookup per word: most words are no keyword
                 for word in single.keys() & present:
                     found.update(single[word])
                 firsts = multi.keys() & present
-                if firsts:  # a multi-word keyword: check the words after each occurrence of its first word
-                    for i, word in enumerate(words):
-                        for middle, last_forms, sdgs in multi.get(word, ()) if word in firsts else ():
-                            end = i + 1 + len(middle)
-                            if end < len(words) and tuple(words[i + 1 : end]) == middle and words[end] in last_forms:
-                                found.update(sdgs)
+                # a multi-word keyword: check the words after each occurrence of its first word
+                for i in [i for i, word in enumerate(words) if word in firsts] if firsts else ():
+                    for middle, last_forms, sdgs in multi[words[i]]:
+                        end = i + 1 + len(middle)
+                        if end < len(words) and tuple(words[i + 1 : end]) == middle and words[end] in last_forms:
+                            found.update(sdgs)
         return sorted(s for s in found if 1 <= s <= 17)
 
     def enrichment(self, source_language: str | None, text: str | None, hashtags: list[str]) -> tuple:
