@@ -613,7 +613,8 @@ def part_line(part: str, run: dict | None) -> str:
     if not run:
         return ""
     state = "" if run.get("complete") else ", INCOMPLETE"
-    what = {"dashboards": "Dashboard cards", "refresh": "Full and incremental refresh, GX gates"}[part]
+    what = {"dashboards": "Dashboard cards", "refresh": "Full and incremental refresh, GX gates",
+            "loaders": "Loaders (extraction, catalogue, survey, social landing and enrichment)"}[part]  # fmt: skip
     code = f", {code_line(run['code'])[:-1].lower()}" if "code" in run else ""
     return (
         f"{what}: measured again in a separate pass (`run.py --only {part}`) started {run['started_at']},"
@@ -638,6 +639,7 @@ def markdown(results: dict) -> str:
         code_line(meta["code"]) if "code" in meta else "",
         part_line("dashboards", meta.get("dashboards_run")),
         part_line("refresh", meta.get("refresh_run")),
+        part_line("loaders", meta.get("loaders_run")),
         "",
         "| measurement | value | baseline | ratio | target | met? |",
         "|---|---|---|---|---|---|",
@@ -704,6 +706,33 @@ def refresh_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
         save()
 
 
+def loaders_pass(sizes: dict, workdir: Path, results: dict, save) -> None:
+    """Only the loaders against their baselines: extraction, catalogue and survey at the smaller size, social
+    landing and enrichment at both (memory); the catalogue's memory at the larger size stays the full run's."""
+    results["extract"] = bench_extract_section(sizes)
+    small = catalogue_load(sizes["catalogue_rows"][0], workdir, baselines=True)
+    results["catalogue"] = {**small, "memory": {str(small["rows"]): small["memory"]}}
+    results["survey"] = bench_survey_section(sizes, workdir)
+    save()
+    with scratch_database(workdir) as wh:
+        results["social"] = social_loads(sizes, wh, workdir)
+    save()
+
+
+def merge_loaders(merged: dict, part: dict) -> None:
+    """A loaders pass into a full run's results, keeping what that pass does not measure."""
+    for key in ("extract", "survey"):
+        if key in part:
+            merged[key] = part[key]
+    if "catalogue" in part:
+        before = merged.get("catalogue", {})
+        memory = {**before.get("memory", {}), **part["catalogue"]["memory"]}
+        kept = {k: v for k, v in before.items() if k == "large_load_seconds_in_background"}
+        merged["catalogue"] = {**part["catalogue"], **kept, "memory": memory}
+    if "social" in part:
+        merged.setdefault("social", {}).update(part["social"])
+
+
 def code_state() -> dict:
     """The commit and the uncommitted changes that the run measured (dbt models and loaders are read from the tree)."""
 
@@ -721,9 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where bench.json and bench.md go")
     parser.add_argument(
         "--only",
-        choices=["dashboards", "refresh"],
-        help="one part only (the dashboards, or the full and incremental refresh):"
-        " replaces it in the existing bench.json and bench.md",
+        choices=["dashboards", "refresh", "loaders"],
+        help="one part only (the dashboards, the full and incremental refresh, or the loaders against their"
+        " baselines): replaces it in the existing bench.json and bench.md",
     )
     parser.add_argument("--child-catalogue", help=argparse.SUPPRESS)
     parser.add_argument("--catalogue-memory", type=int, help=argparse.SUPPRESS)
@@ -763,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
         this_run = results["run"]
         started_part = time.perf_counter()
         part: dict = {}
-        keys = {"dashboards": ["dashboards"], "refresh": ["refresh", "gx"]}[args.only]
+        keys = {"dashboards": ["dashboards"], "refresh": ["refresh", "gx"], "loaders": []}[args.only]
 
         def save_part(final: bool = False) -> None:
             """Merged into the last bench.json as it is now (a full run may still be writing it)."""
@@ -775,6 +804,8 @@ def main(argv: list[str] | None = None) -> int:
             path = args.out / f"bench{suffix}.json"
             merged = json.loads(path.read_text()) if path.exists() else {"run": {**this_run, "complete": False}}
             merged["run"][f"{args.only}_run"] = this_run
+            if args.only == "loaders":
+                merge_loaders(merged, part)
             for key in keys:
                 if key in part.get("social", {}):
                     merged.setdefault("social", {})[key] = part["social"][key]
@@ -782,7 +813,8 @@ def main(argv: list[str] | None = None) -> int:
             (args.out / f"bench{suffix}.md").write_text(markdown(merged))
 
         try:
-            (dashboards_pass if args.only == "dashboards" else refresh_pass)(sizes, workdir, part, save_part)
+            passes = {"dashboards": dashboards_pass, "refresh": refresh_pass, "loaders": loaders_pass}
+            passes[args.only](sizes, workdir, part, save_part)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         save_part(final=True)
