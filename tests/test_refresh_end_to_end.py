@@ -61,8 +61,9 @@ def test_refresh_on_embedded_warehouse(home, cstrack, query):
     assert lines[-3].startswith("published ") and lines[-1] == f"report: {home / 'report' / 'index.html'}"
     tasks = [line.split()[0] for line in lines if " success " in line]
     assert sorted(tasks) == sorted(
-        ["crawl_platforms", "load_catalogues", "load_surveys", "load_social", "build_marts", "write_report",
-         "export_ppsr", "sync_metabase"]
+        ["crawl_platforms", "load_catalogues", "load_surveys", "load_social", "plan_social_enrichment",
+         "enrich_social[0]", "enrich_social[1]", "publish_social", "build_marts", "write_report", "export_ppsr",
+         "sync_metabase"]
     ), first.stdout  # fmt: skip
     assert "both quality gates passed" in first.stdout and "rows read" in first.stdout
     logs = Path(lines[-4].removeprefix("logs: "))
