@@ -1,17 +1,37 @@
 {{ config(
     materialized='table',
-    indexes=[{'columns': ['project_key']}, {'columns': ['last_month']}],
+    indexes=[{'columns': ['project_key']}, {'columns': ['author_key']}],
 ) }}
--- Each pseudonymous author's last month of posting per linked project (project_key null: posts linked to
--- none): the exact number of distinct authors for any project, country or SDG filter and a period that is a
--- lower bound on the month ("posted in month >= X" is "last month >= X"), in one pass over far fewer rows
--- than agg_social_authors_monthly and on 64-bit keys instead of text. author_key is the first 64 bits of the
--- keyed-hash pseudonym; the marts gate checks that no two pseudonyms share one, so the count stays exact.
+-- Each pseudonymous author's last month of posting: over all their posts (project_key null: one row per author)
+-- and per linked project. The distinct-authors card counts the all-posts rows, narrowed by the project rows when
+-- a project, country or SDG filter is set; a period filter is a first month, and "posted in month >= X" is
+-- "last month >= X". Exact, and it reads one row per author instead of agg_social_authors_monthly's row per
+-- month, project and author. author_key is the first 64 bits of the keyed-hash pseudonym; the marts gate checks
+-- that no two pseudonyms share one.
+with author_months as (
+    select
+        project_key,
+        author_pseudonym,
+        month,
+        posts,
+        last_commit_seq
+    from {{ ref('agg_social_authors_monthly') }}
+    where project_key is not null
+    union all
+    select
+        null as project_key,
+        author_pseudonym,
+        month,
+        posts,
+        last_commit_seq
+    from {{ ref('agg_social_authors_monthly') }}
+)
+
 select
     project_key,
     ('x' || left(author_pseudonym, 16))::bit(64)::bigint as author_key,
     max(month) as last_month,
     sum(posts)::int as posts,
     max(last_commit_seq) as last_commit_seq
-from {{ ref('agg_social_authors_monthly') }}
+from author_months
 group by project_key, author_pseudonym
