@@ -48,12 +48,12 @@ def test_the_display_shows_tasks_and_keeps_the_rest_in_the_log(tmp_path, monkeyp
     display.line(marker(event="end", task="load_social", attempt=2, state="failed", seconds=1, figures="no server"))
     display.close()
     shown = out.getvalue().splitlines()
-    assert shown[0] == "load_catalogues   success     1.2 s  1 file: ..."
-    assert shown[1] == "build_marts       failed      3.0 s  quality gate failed"
+    assert shown[0] == "load_catalogues        success     1.2 s  1 file: ..."
+    assert shown[1] == "build_marts            failed      3.0 s  quality gate failed"
     assert shown[2:14] == [f"    | dbt line {i}" for i in range(8, 20)]  # the failed task's last lines
     task_log = display.dir / "build_marts.log"
     assert shown[14] == f"    log: {task_log}" and task_log.read_text().splitlines()[0] == "dbt line 0"
-    assert shown[15] == "load_social       failed (attempt 2)     1.0 s  no server"  # Airflow retried it
+    assert shown[15] == "load_social            failed (attempt 2)     1.0 s  no server"  # Airflow retried it
     assert shown[16] == f"    log: {display.dir / 'load_social.attempt2.log'}"
     assert shown[17] == f"logs: {display.dir}" and len(shown) == 18
     log = (display.dir / "airflow.log").read_text()

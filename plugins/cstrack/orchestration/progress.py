@@ -104,6 +104,8 @@ def figures(result: Any) -> str:
         if len(new) < len(result):
             parts.append(f"{len(result) - len(new)} already loaded")
         return "; ".join(parts) or "nothing new"
+    if isinstance(result, list) and result and all(isinstance(part, list) for part in result):  # mapped parts
+        return f"{len(result)} parts of {sum(len(part) for part in result)} items to map over"
     if isinstance(result, dict) and result and all(isinstance(v, int) for v in result.values()):
         main = [f"{key} {result[key]:,} rows" for key in ("dim_project", "fct_social_post") if key in result]
         return f"both quality gates passed, {len(result)} marts published" + (f" ({', '.join(main)})" if main else "")

@@ -78,7 +78,7 @@ class RunDisplay:
         ok = event.get("state") == "success"
         attempt = int(event.get("attempt") or 1)
         state_text = event.get("state", "?") + (f" (attempt {attempt})" if attempt > 1 else "")
-        text = f"{task:<17} {state_text:<7} {event.get('seconds', 0):7.1f} s  {event.get('figures', '')}"
+        text = f"{task:<22} {state_text:<7} {event.get('seconds', 0):7.1f} s  {event.get('figures', '')}"
         self._print(text.rstrip())
         if not ok:  # Airflow may retry it: each attempt's lines are kept apart
             path = self.dir / (f"{task}.log" if attempt == 1 else f"{task}.attempt{attempt}.log")
