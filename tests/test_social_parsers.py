@@ -195,3 +195,23 @@ def test_format_from_file_name():
     assert format_of(Path("Mastodon-export.json")) == "mastodon"
     assert format_of(Path("lynguo.csv")) == "lynguo"
     assert format_of(Path("facebook.csv")) is None
+
+
+def test_json_lines_fast_path_keeps_what_orjson_would_read_otherwise(tmp_path):
+    """orjson reads integers beyond 64 bits as floats and refuses NaN and lone surrogates: such lines go to the
+    json module and read exactly as before; ordinary lines are the same either way."""
+    lines = [
+        '{"id": 123456789012345678901234, "n": -92233720368547758090}',  # beyond 64 bits: exact ints
+        '{"id": "1600000000000000000000", "n": 12}',  # a long digit run inside a string: same value
+        '{"n": NaN}',  # json accepts NaN, orjson does not
+        '{"t": "a \\ud800 b"}',  # a lone surrogate escape
+        '{"t": "x\\u0000y", "ok": [1, 2.5, true, null]}',  # a NUL removed on the fast path too
+    ]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    read = [value for value, error in json_stream.iter_json_values(path)]
+    expected = [json.loads(line) for line in lines]
+    expected[4]["t"] = "xy"
+    assert read[:3] == expected[:3] and read[4] == expected[4]
+    assert type(read[0]["id"]) is int and read[0]["n"] == -92233720368547758090
+    assert read[3]["t"] == "a \ud800 b"  # kept for the caller to refuse (invalid UTF-8 in text)

@@ -268,32 +268,38 @@ _ARRAY_HEADER = struct.Struct("!iiiii")  # dimensions (1), has nulls, element ty
 _INT4_ITEM = struct.Struct("!ii")  # length (4), value
 
 
-class _TextArrayBinaryDumper(Dumper):
-    """text[] in a binary COPY, a flat list of str or None: psycopg's general array dumper is Python code that
-    works out dimensions and element types value by value, a tenth of a social load's time."""
+class _FlatArrayBinaryDumper(Dumper):
+    """A one-dimensional array in a binary COPY: psycopg's general array dumper is Python code that works out
+    dimensions and element types value by value, a tenth of a social load's time. Subclasses encode one item."""
 
     format = Format.BINARY
-    oid = postgres.types["text"].array_oid
-    element_oid = postgres.types["text"].oid
+    element_oid: int
+
+    def item(self, value) -> bytes:
+        raise NotImplementedError
 
     def dump(self, obj):
         if not obj:
-            return _ARRAY_HEADER.pack(0, 0, self.element_oid, 0, 0)[:12]
-        items = [b"\xff\xff\xff\xff" if v is None else _LENGTH.pack(len(b := v.encode())) + b for v in obj]
+            return _ARRAY_HEADER.pack(0, 0, self.element_oid, 0, 0)[:12]  # no dimensions: the empty array
+        items = [b"\xff\xff\xff\xff" if v is None else self.item(v) for v in obj]
         return _ARRAY_HEADER.pack(1, None in obj, self.element_oid, len(obj), 1) + b"".join(items)
 
 
-class _Int4ArrayBinaryDumper(Dumper):
-    """integer[] in a binary COPY, a flat list of int."""
+class _TextArrayBinaryDumper(_FlatArrayBinaryDumper):
+    oid = postgres.types["text"].array_oid
+    element_oid = postgres.types["text"].oid
 
-    format = Format.BINARY
+    def item(self, value: str) -> bytes:
+        encoded = value.encode()
+        return _LENGTH.pack(len(encoded)) + encoded
+
+
+class _Int4ArrayBinaryDumper(_FlatArrayBinaryDumper):
     oid = postgres.types["int4"].array_oid
     element_oid = postgres.types["int4"].oid
 
-    def dump(self, obj):
-        if not obj:
-            return _ARRAY_HEADER.pack(0, 0, self.element_oid, 0, 0)[:12]
-        return _ARRAY_HEADER.pack(1, 0, self.element_oid, len(obj), 1) + b"".join(_INT4_ITEM.pack(4, v) for v in obj)
+    def item(self, value: int) -> bytes:
+        return _INT4_ITEM.pack(4, value)
 
 
 def register_binary_dumpers(cursor) -> None:
