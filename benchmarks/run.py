@@ -533,7 +533,7 @@ def rows_of(results: dict) -> list[tuple]:
             survey["ratio"], ">= 0.25", survey["ratio"] >= 0.25,
         ))  # fmt: skip
     social = results.get("social")
-    if social:
+    if social and "rows_read" in social:  # a refresh or dashboards pass alone has no landing figures
         copy_rate = f"{round(social['rows_read'] / social['copy_posts_json_seconds'])} (COPY of the same posts as JSON)"
         rows.append((
             f"social landing twitter_v2 ({social['posts']} posts), posts/s", social["loader_posts_per_second"],

@@ -11,7 +11,10 @@
     {%- if is_incremental() %}
     with changed as materialized (
         select post_key, posted_month, last_commit_seq from {{ posts }}
+        -- a bounded range: PostgreSQL then estimates a few rows and reads them through the last_commit_seq index
+        -- (an open `>` on a value it cannot see is taken for a third of the table: a full scan)
         where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
+            and last_commit_seq < 9223372036854775807
     )
 
     select month, max(last_commit_seq) as last_commit_seq
@@ -56,3 +59,17 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- A filter on `column` (a posted_month) to the months an incremental build rebuilds, as literal dates read at
+    compile time: with the months in the SQL, PostgreSQL reads only their posts through the posted_month index,
+    where a join to the months CTE (whose size it cannot know) reads every post. `true` in a full build. -#}
+{% macro social_months_filter(column, posts=none) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set months = run_query('select month from (' ~ social_months_to_build(posts) ~ ') as m order by 1') -%}
+        {{ column }} in ({% for row in months.rows %}date '{{ row[0] }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,11 +125,16 @@ def run_gate(
     os.environ["WAREHOUSE_SQLA_URL"] = wh.sqlalchemy_url
     os.environ["CSTRACK_QUALITY_DIR"] = str(quality_dir())
     context = gx_context()
+    seconds: dict[str, float] = {}  # per suite, when run one by one
     if suites is None:
         results = list(context.checkpoints.get(checkpoint).run().run_results.values())
     else:
         definitions = [d for d in context.checkpoints.get(checkpoint).validation_definitions if d.name in suites]
-        results = [d.run(result_format="SUMMARY") for d in definitions]
+        results = []
+        for definition in definitions:
+            started = time.perf_counter()
+            results.append(definition.run(result_format="SUMMARY"))
+            seconds[definition.name] = time.perf_counter() - started
         context.build_data_docs()
     outcomes = []
     for suite_result in sorted(results, key=lambda r: r.suite_name):
@@ -143,7 +149,8 @@ def run_gate(
         print(
             f"  quality {outcome.suite}: {outcome.evaluated - len(outcome.failed)}/{outcome.evaluated} passed"
             + (f", {len(outcome.critical)} critical failed" if outcome.critical else "")
-            + (f", {warnings} warnings" if warnings else ""),
+            + (f", {warnings} warnings" if warnings else "")
+            + (f" ({seconds[outcome.suite]:.1f} s)" if outcome.suite in seconds else ""),
             flush=True,
         )
     print(f"  Data Docs: {data_docs_index()}", flush=True)

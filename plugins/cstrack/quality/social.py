@@ -95,6 +95,9 @@ def suites() -> list[Suite]:
                 not_null("author_pseudonym"),
                 between("posts", 1, None),
             ],
+            # a row per author and month: an incremental build checks the months it rebuilt (each whole, and
+            # the key holds the month, so no other row can repeat one of theirs)
+            scope=CHANGED_ROWS,
         ),
         Suite(
             "marts",

@@ -21,4 +21,5 @@ select
     max(m.last_commit_seq) as last_commit_seq
 from months as m
 inner join {{ ref('int_social__posts') }} as p on p.posted_month = m.month
+where {{ social_months_filter('p.posted_month', ref('int_social__posts')) }}
 group by m.month

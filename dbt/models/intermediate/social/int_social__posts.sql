@@ -20,11 +20,12 @@
 {% if is_incremental() and 'posted_at_max' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 with new_observations as materialized (
     -- straight from raw (the staging view also joins the project accounts, which costs a sort of every post)
+    -- an array of load ids: PostgreSQL reads each monthly partition's _load_id index (`in (select ...)` scans them all)
     select platform, post_id, posted_at from {{ source('raw_social', 'social_post') }}
-    where _load_id in (
+    where _load_id = any(array(
         select load_id from {{ source('ops', 'load_run') }}
         where commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
-    )
+    ))
 ),
 
 -- the posted_at range of every observation of these posts: the new ones, and the ones folded before (this
@@ -35,7 +36,7 @@ bounds as materialized (
         select min(posted_at) as low, max(posted_at) as high from new_observations
         union all
         select min(posted_at_min), max(posted_at_max) from {{ this }}
-        where post_key in (select md5(platform || ':' || post_id) from new_observations)
+        where post_key = any(array(select md5(platform || ':' || post_id) from new_observations))
     ) as b
 ),
 

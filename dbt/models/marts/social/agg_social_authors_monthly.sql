@@ -18,4 +18,5 @@ select
     max(m.last_commit_seq) as last_commit_seq
 from {{ ref('fct_social_post') }} as f
 inner join months as m on m.month = f.posted_month
+where {{ social_months_filter('f.posted_month') }}
 group by f.posted_month, f.project_key, f.author_pseudonym

@@ -20,6 +20,7 @@ counts as (
         max(m.last_commit_seq) as last_commit_seq
     from {{ ref('int_social__hashtags') }} as h
     inner join months as m on m.month = h.posted_month
+    where {{ social_months_filter('h.posted_month') }}
     group by h.posted_month, h.hashtag
 )
 

@@ -21,6 +21,7 @@ mentions as (
     from {{ ref('int_social__sdg_mentions') }} as s
     inner join months as m on m.month = s.posted_month
     inner join {{ ref('fct_social_post') }} as f on f.post_key = s.post_key
+    where {{ social_months_filter('s.posted_month') }}
     group by s.posted_month, s.sdg
 )
 
