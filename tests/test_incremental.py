@@ -4,6 +4,7 @@ and ends with exactly the marts a full rebuild gives; loads carry their commit o
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,31 @@ def test_a_failed_build_leaves_no_state_and_the_next_build_is_full(server_db, qu
         assert marts.build_state(conn) is None
     marts.build(server_db)
     assert "build plan: full build (no previous build state in marts_build)" in capsys.readouterr().out
+
+
+def indexes(query, wh, schema: str) -> set[tuple[str, str]]:
+    """(table, definition without the index's name and schema) of every index of `schema`."""
+    rows = query(wh, "select tablename, indexdef from pg_indexes where schemaname = %s", (schema,))
+    return {(table, re.sub(r"INDEX \S+ ON \S+ ", "INDEX ON ", definition)) for table, definition in rows}
+
+
+def test_an_index_a_model_gained_reaches_the_next_builds_starting_point(server_db, query):
+    """After a model gains an index, the next (full) build publishes it, and the swap leaves the previous marts,
+    without it, as the next build's starting point: the publish gives marts_build every published index, so
+    incremental builds and their gates keep reading through it."""
+    load_social("twitter_v2", SAMPLE, server_db)
+    marts.build(server_db)
+    with warehouse.connect(server_db) as conn:  # the published marts of a version before the index
+        (name,) = conn.execute(
+            "select indexname from pg_indexes where schemaname = 'marts'"
+            " and tablename = 'agg_social_authors_monthly' and indexdef like '%%(project_key)'"
+        ).fetchone()
+        conn.execute(f'drop index marts."{name}"')
+    assert indexes(query, server_db, "marts") != indexes(query, server_db, "marts_build")
+    marts.build(server_db, full_refresh=True)
+    published = indexes(query, server_db, "marts")
+    assert ("agg_social_authors_monthly", "CREATE INDEX ON USING btree (project_key)") in published
+    assert indexes(query, server_db, "marts_build") == published
 
 
 STATE = {"fingerprint": "f", "commit_seq": {"catalogue": 3, "survey": 5, "social": 9}}

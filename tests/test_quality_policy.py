@@ -114,6 +114,34 @@ def test_a_post_dated_outside_2006_to_tomorrow_stops_the_marts_gate(inventory_wh
     assert run_query(wh, "select count(*) from marts.fct_social_post")[0][0] == 0
 
 
+def test_two_pseudonyms_sharing_an_author_key_stop_the_marts_gate(inventory_wh):
+    """The distinct-authors card counts 64-bit author keys: a key two pseudonyms share would undercount, so the
+    gate refuses it. The check reads only the recomputed authors (last_commit_seq above ops.gate_scope)."""
+    wh = inventory_wh
+    first, second = "0123456789abcdef" + "1" * 48, "0123456789abcdef" + "2" * 48  # the same first 64 bits
+    with warehouse.connect(wh) as conn:
+        for pseudonym in (first, second):
+            conn.execute(
+                "insert into marts_build.agg_social_authors_monthly (month, project_key, author_pseudonym, posts,"
+                " last_commit_seq) values ('2024-01-01', null, %s, 1, 1000000000)",
+                (pseudonym,),
+            )
+        conn.execute(
+            "insert into marts_build.agg_social_author_reach (project_key, author_key, last_month, posts,"
+            " last_commit_seq) values (null, ('x0123456789abcdef')::bit(64)::bigint, '2024-01-01', 2, 1000000000)"
+        )
+    try:
+        with pytest.raises(QualityGateFailed, match=r"agg_social_author_reach.*one author_key per pseudonym"):
+            gates.validate_marts(wh, {"agg_social_author_reach"})
+        with warehouse.connect(wh) as conn:  # one pseudonym per key: the same rows pass
+            conn.execute("delete from marts_build.agg_social_authors_monthly where author_pseudonym = %s", (second,))
+        gates.validate_marts(wh, {"agg_social_author_reach"})
+    finally:
+        with warehouse.connect(wh) as conn:
+            conn.execute("delete from marts_build.agg_social_authors_monthly where last_commit_seq = 1000000000")
+            conn.execute("delete from marts_build.agg_social_author_reach where last_commit_seq = 1000000000")
+
+
 @pytest.mark.fast
 def test_no_critical_expectation_holds_a_fixed_year_range():
     """Year bounds move with the calendar and are enforced in dbt: a fixed critical range (1800..2100

@@ -73,3 +73,48 @@
     {%- endif -%}
 {%- endmacro %}
 
+
+{#- agg_social_author_reach's author_key: the first 64 bits of a keyed-hash pseudonym, as a bigint. -#}
+{% macro social_author_key(pseudonym) -%}
+    ('x' || left({{ pseudonym }}, 16))::bit(64)::bigint
+{%- endmacro %}
+
+
+{#- The pseudonyms of the authors of the posts refolded since the newest last_commit_seq of {{ this }}, and of
+    the authors these posts had in the published fct_social_post (a newer observation can name another author). -#}
+{% macro social_changed_authors() -%}
+    with changed as materialized (
+        select post_key, author_pseudonym from {{ ref('fct_social_post') }}
+        where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
+            and last_commit_seq < 9223372036854775807  -- a bounded range: read through the index (see above)
+    )
+
+    select author_pseudonym from changed
+    {%- set published = social_published_posts() %}
+    {%- if published is not none %}
+    union
+    select p.author_pseudonym
+    from {{ published }} as p
+    inner join changed as c on c.post_key = p.post_key
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- A filter on `column` (a pseudonym) to the changed authors, as literals read at compile time (as
+    social_months_filter does for months): PostgreSQL then reads their rows through the author_pseudonym index. -#}
+{% macro social_changed_authors_filter(column) -%}
+    {%- set authors = run_query(social_changed_authors() ~ ' order by 1') if execute else none -%}
+    {{ column }} in ({% for row in (authors.rows if authors else []) %}'{{ row[0] }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+{%- endmacro %}
+
+
+{#- Pre-hook of agg_social_author_reach: in an incremental build, the rows of the changed authors are deleted
+    first; delete+insert then inserts the rows of those who still have posts (an author left without posts
+    keeps none). -#}
+{% macro social_reach_delete_changed_authors() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where author_key = any(array(
+        select {{ social_author_key('a.author_pseudonym') }} from ({{ social_changed_authors() }}) as a
+    ))
+    {%- endif -%}
+{%- endmacro %}

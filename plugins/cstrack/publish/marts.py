@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -256,9 +257,11 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
             column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
             if table in candidates and _columns(conn, BUILD, table) == columns and table in keys:
                 key = sql.SQL(", ").join(map(sql.Identifier, keys[table]))
+                # a bounded range, so that PostgreSQL reads the few changed rows through an index (an open `>`
+                # on a value it cannot see is estimated at a third of the table: a full scan)
                 changed = sql.SQL(
                     "({}) in (select {} from {} where last_commit_seq >"
-                    " (select coalesce(max(last_commit_seq), 0) from {}))"
+                    " (select coalesce(max(last_commit_seq), 0) from {}) and last_commit_seq < 9223372036854775807)"
                 ).format(key, key, src, dst)
                 conn.execute(sql.SQL("delete from {} where {}").format(dst, changed))
                 if not _is_row_key(conn, PUBLISHED, table, keys[table]):
@@ -271,6 +274,7 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
                         dst, column_list, column_list, src, changed
                     )
                 )
+                _add_missing_indexes(conn, table)
                 continue  # a few rows: the statistics stay good enough
             elif table in candidates and _columns(conn, BUILD, table) == columns:
                 conn.execute(sql.SQL("truncate {}").format(dst))
@@ -283,15 +287,38 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
                 conn.execute(
                     sql.SQL("insert into {} ({}) select {} from {}").format(dst, column_list, column_list, src)
                 )
-                # indexes after the rows: building one is faster than maintaining it row by row
-                for (definition,) in conn.execute(
-                    "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (PUBLISHED, table)
-                ).fetchall():
-                    conn.execute(definition.replace(f" ON {PUBLISHED}.", f" ON {BUILD}.", 1))
                 conn.execute(sql.SQL("grant select on {} to {}").format(dst, sql.Identifier(REPORTER_ROLE)))
+            # indexes after the rows: building one is faster than maintaining it row by row
+            _add_missing_indexes(conn, table)
             conn.execute(sql.SQL("analyze {}").format(dst))
         row = conn.execute("select published_at, table_rows from marts.refresh_info").fetchone()
         _write_refresh_info(conn, BUILD, row[1], state, published_at=row[0])  # last: only a complete copy counts
+
+
+def _add_missing_indexes(conn, table: str) -> None:
+    """Create in the build schema each index of the published table that its copy lacks: a new table, or one
+    built before its model gained an index (the first build after such a change is a full one, which leaves
+    the previous marts, without it, as the next build's starting point)."""
+
+    def definitions(schema: str) -> dict[str, str]:
+        """index definition without its name and table -> the definition, e.g. 'CREATE INDEX|USING btree (month)'"""
+        found = {}
+        for (definition,) in conn.execute(
+            "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (schema, table)
+        ):
+            match = re.match(r"(CREATE (?:UNIQUE )?INDEX) \S+ ON \S+ (USING .*)", definition)
+            if match:
+                found["|".join(match.groups())] = match.group(2)
+        return found
+
+    present = definitions(BUILD)
+    for key, method_and_columns in definitions(PUBLISHED).items():
+        if key not in present:
+            conn.execute(
+                sql.SQL("{} on {} {}").format(
+                    sql.SQL(key.split("|")[0].lower()), sql.Identifier(BUILD, table), sql.SQL(method_and_columns)
+                )
+            )
 
 
 def _is_row_key(conn, schema: str, table: str, key: list[str]) -> bool:

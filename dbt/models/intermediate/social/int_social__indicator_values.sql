@@ -7,12 +7,6 @@ with posts as (
     select *, to_char(month, 'YYYY-MM') as period from {{ ref('agg_social_posts_monthly') }}
 ),
 
-authors as (
-    select to_char(month, 'YYYY-MM') as period, count(distinct author_pseudonym) as n_authors, sum(posts) as n_posts
-    from {{ ref('agg_social_authors_monthly') }}
-    group by month
-),
-
 stats as (
     select *, to_char(month, 'YYYY-MM') as period from {{ ref('int_social__monthly_stats') }}
 ),
@@ -41,8 +35,8 @@ values_by_dimension as (
         count(distinct project_key), count(distinct project_key), null, count(distinct project_key)
     from posts group by period
     union all
-    select 'SOC_UNIQUE_AUTHORS', period, 'all', 'all', n_authors, n_authors, null, n_posts
-    from authors
+    select 'SOC_UNIQUE_AUTHORS', period, 'all', 'all', unique_authors, unique_authors, null, posts
+    from stats
     union all
     select 'SOC_ENGAGEMENT_MEDIAN', period, 'all', 'all', engagement_median, null, null, posts_with_metrics
     from stats where posts_with_metrics > 0

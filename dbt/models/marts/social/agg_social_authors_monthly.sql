@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental', unique_key='month', incremental_strategy='delete+insert', on_schema_change='fail',
     pre_hook="{{ social_delete_emptied_months() }}",
-    indexes=[{'columns': ['month']}, {'columns': ['project_key']}],
+    indexes=[{'columns': ['month']}, {'columns': ['project_key']}, {'columns': ['author_pseudonym']}],
 ) }}
 -- Which pseudonymous authors posted in a month, per linked project (null: posts linked to none): distinct
 -- authors for any filter of project, country, SDG and period without scanning fct_social_post. Holds only
