@@ -4,9 +4,9 @@
     indexes=[{'columns': ['month'], 'unique': true}],
 ) }}
 -- Per month: the statistics of the social indicators that no aggregate mart can be summed into (distinct
--- authors, median engagement, mean English sentiment). Incremental: only the months of posts refolded since the last build,
--- where they are now and where they were before (macro social_months_to_build), are recomputed from all
--- their posts.
+-- authors, median engagement, mean English sentiment). Incremental: only the months of posts refolded since
+-- the last build, where they are now and where they were before (macro social_months_to_build), are
+-- recomputed from all their posts.
 with months as (
     {{ social_months_to_build(ref('int_social__posts')) }}
 )
