@@ -158,16 +158,17 @@ def _swallowed_rows(cells: list[str], delimiter: str, width: int, line: int) -> 
     a stray quote closed by another one further down (`1;"Title;a@x.org` ... `9;Other";b@x.org`) is valid
     CSV with the right field count, but it would merge those rows, their contacts included, into one cell.
     Such a cell's first line completes the row's cells before it to a header's width of fields, its middle
-    lines are rows of their own, its last line and the cells after it make one more; a genuine multi-line
-    cell (a description in paragraphs) rarely holds that many delimiters on every one of its lines."""
+    lines are rows of their own, its last line starts one more (the cells after it may be shifted: a quoted
+    delimiter of that row now splits a cell); a genuine multi-line cell (a description in paragraphs) rarely
+    holds on its first line the delimiters that complete its row."""
     for k, cell in enumerate(cells):
         if ("\n" not in cell and "\r" not in cell) or cell.count(delimiter) < width - 1:
             continue  # its first and last lines together hold at least width - 1 delimiters
         counts = [text.count(delimiter) for text in _LINE_BREAK.split(cell)]
-        if (  # exactly the delimiters a merged row would leave on the first and last line: prose rarely has them
-            k + counts[0] + 1 == width
-            and counts[-1] + len(cells) - k == width
+        if (  # the delimiters a merged row leaves on the first line (its trailing empty cells may add some)
+            k + counts[0] + 1 >= width
             and all(n + 1 >= width for n in counts[1:-1])
+            and counts[-1] + 1 <= width
         ):
             return (
                 f"line {line}: a quoted cell runs over {len(counts)} lines that each read as a row of their own "
