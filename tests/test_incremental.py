@@ -128,6 +128,32 @@ def test_a_failed_build_leaves_no_state_and_the_next_build_is_full(server_db, qu
     assert "build plan: full build (no previous build state in marts_build)" in capsys.readouterr().out
 
 
+def test_a_post_that_moves_to_another_author_is_followed_into_the_next_builds_starting_point(
+    server_db, query, tmp_path
+):
+    """A newer observation names another author for a post that was its author's only one in its month: the
+    incremental build recomputes both authors (agg_social_author_reach), and catch-up copies them into
+    marts_build, so the next build starts from what was published (checksums), equal to a full rebuild."""
+    load_social("twitter_v2", SAMPLE, server_db)
+    marts.build(server_db)
+    tweets = [t for line in SAMPLE.read_text(encoding="utf-8").splitlines() for t in json.loads(line)["data"]]
+    months: dict[str, dict[str, list]] = {}
+    for tweet in tweets:
+        months.setdefault(tweet["author_id"], {}).setdefault(tweet["created_at"][:7], []).append(tweet)
+    moved = next(
+        posts[0] for by_month in months.values() if len(by_month) >= 2 for posts in by_month.values() if len(posts) == 1
+    )
+    other = next(a for a in months if a != moved["author_id"])
+    later = tmp_path / "twitter_v2_later.jsonl"
+    later.write_text(json.dumps({"data": [{**moved, "author_id": other}]}) + "\n", encoding="utf-8")
+    load_social("twitter_v2", later, server_db)
+    marts.build(server_db)
+    incremental = marts_checksums(query, server_db)
+    assert marts_checksums(query, server_db, "marts_build") == incremental
+    marts.build(server_db, full_refresh=True)
+    assert marts_checksums(query, server_db) == incremental
+
+
 def indexes(query, wh, schema: str) -> set[tuple[str, str]]:
     """(table, definition without the index's name and schema) of every index of `schema`."""
     rows = query(wh, "select tablename, indexdef from pg_indexes where schemaname = %s", (schema,))

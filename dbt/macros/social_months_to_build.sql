@@ -67,7 +67,7 @@
 {% macro social_months_filter(column, posts=none) -%}
     {%- if execute and is_incremental() -%}
         {%- set months = run_query('select month from (' ~ social_months_to_build(posts) ~ ') as m order by 1') -%}
-        {{ column }} in ({% for row in months.rows %}date '{{ row[0] }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+        {{ column }} in ({% for row in months.rows %}date '{{ row[0] | string | replace("'", "''") }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
     {%- else -%}
         true
     {%- endif -%}
@@ -104,7 +104,7 @@
     social_months_filter does for months): PostgreSQL then reads their rows through the author_pseudonym index. -#}
 {% macro social_changed_authors_filter(column) -%}
     {%- set authors = run_query(social_changed_authors() ~ ' order by 1') if execute else none -%}
-    {{ column }} in ({% for row in (authors.rows if authors else []) %}'{{ row[0] }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+    {{ column }} in ({% for row in (authors.rows if authors else []) %}'{{ row[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
 {%- endmacro %}
 
 

@@ -166,9 +166,7 @@ def _swallowed_rows(cells: list[str], delimiter: str, width: int, line: int) -> 
             continue  # its first and last lines together hold at least width - 1 delimiters
         counts = [text.count(delimiter) for text in _LINE_BREAK.split(cell)]
         if (  # the delimiters a merged row leaves on the first line (its trailing empty cells may add some)
-            k + counts[0] + 1 >= width
-            and all(n + 1 >= width for n in counts[1:-1])
-            and counts[-1] + 1 <= width
+            k + counts[0] + 1 >= width and all(n + 1 >= width for n in counts[1:-1]) and counts[-1] + 1 <= width
         ):
             return (
                 f"line {line}: a quoted cell runs over {len(counts)} lines that each read as a row of their own "

@@ -306,7 +306,7 @@ def _add_missing_indexes(conn, table: str) -> None:
         for (definition,) in conn.execute(
             "select indexdef from pg_indexes where schemaname = %s and tablename = %s", (schema, table)
         ):
-            match = re.match(r"(CREATE (?:UNIQUE )?INDEX) \S+ ON \S+ (USING .*)", definition)
+            match = re.match(r'(CREATE (?:UNIQUE )?INDEX) (?:"[^"]+"|\S+) ON (?:ONLY )?\S+ (USING .*)', definition)
             if match:
                 found["|".join(match.groups())] = match.group(2)
         return found

@@ -35,7 +35,13 @@ select
     {{ social_author_key('author_pseudonym') }} as author_key,
     max(month) as last_month,
     sum(posts)::int as posts,
+    {% if is_incremental() -%}
+    -- a recomputed author gets the newest commit, so that publish.catch_up copies their rows: an author whose post
+    -- moved to another author may keep only older months
+    greatest(max(last_commit_seq), (select max(last_commit_seq) from {{ ref('fct_social_post') }})) as last_commit_seq
+    {%- else -%}
     max(last_commit_seq) as last_commit_seq
+    {%- endif %}
 from author_months
 {%- if is_incremental() %}
 where {{ social_changed_authors_filter('author_pseudonym') }}
