@@ -11,10 +11,7 @@
     {%- if is_incremental() %}
     with changed as materialized (
         select post_key, posted_month, last_commit_seq from {{ posts }}
-        -- a bounded range: PostgreSQL then estimates a few rows and reads them through the last_commit_seq index
-        -- (an open `>` on a value it cannot see is taken for a third of the table: a full scan)
-        where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
-            and last_commit_seq < 9223372036854775807
+        where {{ committed_after_this() }}
     )
 
     select month, max(last_commit_seq) as last_commit_seq
@@ -66,8 +63,7 @@
     where a join to the months CTE (whose size it cannot know) reads every post. `true` in a full build. -#}
 {% macro social_months_filter(column, posts=none) -%}
     {%- if execute and is_incremental() -%}
-        {%- set months = run_query('select month from (' ~ social_months_to_build(posts) ~ ') as m order by 1') -%}
-        {{ column }} in ({% for row in months.rows %}date '{{ row[0] | string | replace("'", "''") }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+        {{ in_values_of(column, 'select month from (' ~ social_months_to_build(posts) ~ ') as m', 'date') }}
     {%- else -%}
         true
     {%- endif -%}
@@ -85,8 +81,7 @@
 {% macro social_changed_authors() -%}
     with changed as materialized (
         select post_key, author_pseudonym from {{ ref('fct_social_post') }}
-        where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
-            and last_commit_seq < 9223372036854775807  -- a bounded range: read through the index (see above)
+        where {{ committed_after_this() }}
     )
 
     select author_pseudonym from changed
@@ -103,8 +98,7 @@
 {#- A filter on `column` (a pseudonym) to the changed authors, as literals read at compile time (as
     social_months_filter does for months): PostgreSQL then reads their rows through the author_pseudonym index. -#}
 {% macro social_changed_authors_filter(column) -%}
-    {%- set authors = run_query(social_changed_authors() ~ ' order by 1') if execute else none -%}
-    {{ column }} in ({% for row in (authors.rows if authors else []) %}'{{ row[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
+    {{ in_values_of(column, social_changed_authors()) }}
 {%- endmacro %}
 
 
@@ -117,4 +111,21 @@
         select {{ social_author_key('a.author_pseudonym') }} from ({{ social_changed_authors() }}) as a
     ))
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- `last_commit_seq` above the newest one {{ this }} holds, as a bounded range: PostgreSQL cannot see a value read
+    at run time and takes an open `>` for a third of the table (a full scan); a range with a constant end is
+    estimated at a few rows and read through the last_commit_seq index. (Python: constants.committed_after.) -#}
+{% macro committed_after_this() -%}
+    last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
+    and last_commit_seq < 9223372036854775807
+{%- endmacro %}
+
+
+{#- `column in (...)` with the values of the one-column `query`, read when dbt compiles the model: PostgreSQL then
+    knows how many there are and reads them through an index. `type`: a SQL type written before each literal. -#}
+{% macro in_values_of(column, query, type='') -%}
+    {%- set values = run_query('select * from (' ~ query ~ ') as q order by 1') if execute else none -%}
+    {{ column }} in ({% for row in (values.rows if values else []) %}{{ type ~ ' ' if type }}'{{ row[0] | string | replace("'", "''") }}'{{ ', ' if not loop.last }}{% else %}null{% endfor %})
 {%- endmacro %}

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from psycopg import sql
 
 from cstrack import config, sources, warehouse
-from cstrack.constants import BUILD_LOCK, BUILD_SCHEMA, PUBLISHED_SCHEMA, REPORTER_ROLE
+from cstrack.constants import BUILD_LOCK, BUILD_SCHEMA, PUBLISHED_SCHEMA, REPORTER_ROLE, committed_after
 from cstrack.errors import CstrackError
 from cstrack.quality import gates
 from cstrack.transform import dbt
@@ -257,12 +257,8 @@ def catch_up(wh: warehouse.Warehouse, state: dict, rebuilt: set[str] | None = No
             column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
             if table in candidates and _columns(conn, BUILD, table) == columns and table in keys:
                 key = sql.SQL(", ").join(map(sql.Identifier, keys[table]))
-                # a bounded range, so that PostgreSQL reads the few changed rows through an index (an open `>`
-                # on a value it cannot see is estimated at a third of the table: a full scan)
-                changed = sql.SQL(
-                    "({}) in (select {} from {} where last_commit_seq >"
-                    " (select coalesce(max(last_commit_seq), 0) from {}) and last_commit_seq < 9223372036854775807)"
-                ).format(key, key, src, dst)
+                newer = committed_after("(select coalesce(max(last_commit_seq), 0) from {})")
+                changed = sql.SQL("({}) in (select {} from {} where " + newer + ")").format(key, key, src, dst)
                 conn.execute(sql.SQL("delete from {} where {}").format(dst, changed))
                 if not _is_row_key(conn, PUBLISHED, table, keys[table]):
                     # a group key (a month) has no rows left when all its posts moved to another group

@@ -7,7 +7,7 @@
 {{ config(
     materialized='incremental', unique_key='post_key', incremental_strategy='delete+insert',
     indexes=[{'columns': ['post_key']}, {'columns': ['last_commit_seq']}],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where post_key in (select post_key from {{ ref('int_social__posts') }} where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }}) and last_commit_seq < 9223372036854775807){% endif %}",
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where post_key in (select post_key from {{ ref('int_social__posts') }} where {{ committed_after_this() }}){% endif %}",
 ) }}
 -- Incremental: the posts refolded since the last build (int_social__posts.last_commit_seq) get their links
 -- again; their old links are deleted first (pre-hook), since delete+insert replaces only the posts that still
@@ -17,8 +17,7 @@ with posts as (
     select post_key, platform, author_project_handle, mentioned_project_handles, hashtags, urls, last_commit_seq
     from {{ ref('int_social__posts') }}
     {% if is_incremental() %}
-    where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
-        and last_commit_seq < 9223372036854775807  -- bounded: read through the index
+    where {{ committed_after_this() }}
     {% endif %}
 ),
 

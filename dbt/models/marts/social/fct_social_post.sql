@@ -11,9 +11,7 @@
 with posts as (
     select * from {{ ref('int_social__posts') }}
     {% if is_incremental() %}
-    -- bounded: read through the last_commit_seq index (see macro social_months_to_build)
-    where last_commit_seq > (select coalesce(max(last_commit_seq), 0) from {{ this }})
-        and last_commit_seq < 9223372036854775807
+    where {{ committed_after_this() }}
     {% endif %}
 ),
 
