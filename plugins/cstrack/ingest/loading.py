@@ -13,13 +13,15 @@ import struct
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Queue
 
+import psycopg
 from psycopg import postgres
-from psycopg.adapt import Dumper
+from psycopg._copy_base import format_row_binary  # the encoder of Copy.write_row, for rows encoded by workers
+from psycopg.adapt import AdaptersMap, Dumper, Transformer
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import Format
 
@@ -71,6 +73,84 @@ class RawTable:
     columns: tuple[str, ...]
     column_types: tuple[str, ...] | None = None
     duplicate_key: str | None = None
+
+
+class NotEncodable(Exception):
+    """Input that workers cannot encode in parts: Load sends it row by row instead (`EncodedInput.rows`)."""
+
+
+@dataclass
+class EncodedRows:
+    """Rows encoded for a binary COPY (BinaryRowEncoder), sent as they are: how many rows were read and loaded
+    with them, and the rows to quarantine, (_source or None for the load's file, row number, field, reason, raw
+    value)."""
+
+    data: bytes
+    read: int
+    loaded: int
+    rejected: list[tuple]
+
+
+BLOCK_BYTES = 1 << 17  # the COPY writer's queue holds 64 blocks: 8 MiB at most
+
+
+def encoded_blocks(
+    rows: Iterable[tuple], encoder: BinaryRowEncoder, load_id: int, source: str, to_values=None, block_bytes=BLOCK_BYTES
+) -> Iterator[EncodedRows]:
+    """Rows as Load.run takes them, encoded in blocks of about `block_bytes` (None: one block)."""
+    out = bytearray()
+    read = loaded = 0
+    rejected: list[tuple] = []
+    for number, values, reason, field, raw_value, *row_source in rows:
+        read += 1
+        if values is None:
+            rejected.append((row_source[0] if row_source else None, number, field, reason, raw_value))
+            continue
+        values = to_values(values) if to_values else values
+        encoder.encode((load_id, row_source[0] if row_source else source, number) + values, out)
+        loaded += 1
+        if block_bytes and len(out) >= block_bytes:
+            yield EncodedRows(bytes(out), read, loaded, rejected)
+            out, read, loaded, rejected = bytearray(), 0, 0, []
+    yield EncodedRows(bytes(out), read, loaded, rejected)
+
+
+@dataclass
+class EncodedInput:
+    """A load's rows encoded by worker processes: `blocks(load_id, source_file)` yields them in parts; where it
+    raises NotEncodable, the load starts again from `rows()`, the same rows one at a time."""
+
+    blocks: Callable[[int, str], Iterator[EncodedRows]]
+    rows: Callable[[], Iterable[tuple]]
+
+
+class BinaryRowEncoder:
+    """Rows of a RawTable with column_types, encoded for its binary COPY (provenance columns first) exactly as
+    Load sends them; also in a worker process, which has no connection."""
+
+    def __init__(self, into: RawTable, context=None):
+        """`context`: a cursor with register_binary_dumpers, else psycopg's default adapters and those dumpers."""
+        if context is None:
+            context = _Adaptation(AdaptersMap(psycopg.adapters))
+            register_binary_dumpers(context)
+        self.transformer = Transformer(context)
+        types = ("bigint", "text", "integer") + tuple(into.column_types or ())
+        self.transformer.set_dumper_types([context.adapters.types.get_oid(t) for t in types], Format.BINARY)
+
+    def encode(self, row: tuple, out: bytearray) -> None:
+        format_row_binary(row, self.transformer, out)
+
+
+@dataclass
+class _Adaptation:
+    """What psycopg's Transformer needs to adapt values without a connection."""
+
+    adapters: AdaptersMap
+    connection: None = None
+
+
+_BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + b"\0\0\0\0" + b"\0\0\0\0"  # signature, flags, no extension
+_BINARY_COPY_TRAILER = b"\xff\xff"
 
 
 @dataclass
@@ -165,20 +245,26 @@ class Load:
 
     def _copy(self, conn, load_id: int, into: RawTable, rows, to_values, progress) -> tuple[int, int, list[tuple]]:
         """COPY the good rows; (rows read, rows copied, the rows to quarantine)."""
+        if into.duplicate_key:
+            conn.execute("set constraints all deferred")
+        if isinstance(rows, EncodedInput):
+            try:
+                with conn.transaction():  # a savepoint: what the workers decline goes row by row from the start
+                    return self._copy_blocks(conn, load_id, into, rows.blocks(load_id, self.source_file), progress)
+            except NotEncodable:
+                rows = rows.rows()
+        if into.column_types:  # encoded here a block at a time: Copy.write_row costs more per row than encoding it
+            cursor = conn.cursor()
+            register_binary_dumpers(cursor)
+            blocks = encoded_blocks(rows, BinaryRowEncoder(into, cursor), load_id, self.source_file, to_values)
+            return self._copy_blocks(conn, load_id, into, blocks, progress)
         read = loaded = 0
         rejected: list[tuple] = []
         started = time.monotonic()
-        if into.duplicate_key:
-            conn.execute("set constraints all deferred")
         cols = ", ".join(("_load_id", "_source", "_source_row") + into.columns)
         cursor = conn.cursor()
-        if into.column_types:
-            register_binary_dumpers(cursor)
-        binary = " (format binary)" if into.column_types else ""
         # a writer thread sends the data (libpq releases the GIL) while this thread keeps building rows
-        with cursor.copy(f"copy {into.name} ({cols}) from stdin{binary}", writer=_QueuedWriter(cursor)) as copy:
-            if into.column_types:
-                copy.set_types(("bigint", "text", "integer") + tuple(into.column_types))
+        with cursor.copy(f"copy {into.name} ({cols}) from stdin", writer=_QueuedWriter(cursor)) as copy:
             for number, values, reason, field, raw_value, *row_source in rows:
                 read += 1
                 source = row_source[0] if row_source else self.source_file
@@ -188,11 +274,32 @@ class Load:
                     copy.write_row((load_id, source, number) + (to_values(values) if to_values else values))
                     loaded += 1
                 if progress and read % PROGRESS_EVERY == 0:
-                    rate = read / max(time.monotonic() - started, 1e-9)
-                    progress(
-                        f"  {self.source_system}: {read:,} rows read ({rate:,.0f}/s), {len(rejected):,} quarantined"
-                    )
+                    self._progress(progress, read, len(rejected), started)
         return read, loaded, rejected
+
+    def _copy_blocks(self, conn, load_id: int, into: RawTable, blocks, progress) -> tuple[int, int, list[tuple]]:
+        """COPY rows encoded for a binary COPY, EncodedRows blocks (_copy's result)."""
+        read = loaded = 0
+        rejected: list[tuple] = []
+        started, reported = time.monotonic(), 0
+        cursor = conn.cursor()
+        cols = ", ".join(("_load_id", "_source", "_source_row") + into.columns)
+        # a writer thread sends the data (libpq releases the GIL) while this thread encodes the next block
+        with cursor.copy(f"copy {into.name} ({cols}) from stdin (format binary)", writer=_QueuedWriter(cursor)) as copy:
+            copy.write(_BINARY_COPY_HEADER)
+            for block in blocks:
+                copy.write(block.data)
+                read, loaded = read + block.read, loaded + block.loaded
+                rejected += [(load_id, source or self.source_file, *rest) for source, *rest in block.rejected]
+                if progress and read // PROGRESS_EVERY > reported:
+                    reported = read // PROGRESS_EVERY
+                    self._progress(progress, read, len(rejected), started)
+            copy.write(_BINARY_COPY_TRAILER)  # written in blocks, the trailer is the writer's (psycopg's rule)
+        return read, loaded, rejected
+
+    def _progress(self, progress: Callable[[str], None], read: int, rejected: int, started: float) -> None:
+        rate = read / max(time.monotonic() - started, 1e-9)
+        progress(f"  {self.source_system}: {read:,} rows read ({rate:,.0f}/s), {rejected:,} quarantined")
 
     @staticmethod
     def _write_quarantine(conn, rejected: list[tuple]) -> None:
@@ -266,40 +373,44 @@ class _JsonbBinaryDumper(_JsonBinaryDumper):
 _LENGTH = struct.Struct("!i")
 _ARRAY_HEADER = struct.Struct("!iiiii")  # dimensions (1), has nulls, element type, length, lower bound (1)
 _INT4_ITEM = struct.Struct("!ii")  # length (4), value
+_NULL_ITEM = b"\xff\xff\xff\xff"  # length -1
 
 
 class _FlatArrayBinaryDumper(Dumper):
     """A one-dimensional array in a binary COPY: psycopg's general array dumper is Python code that works out
-    dimensions and element types value by value, a tenth of a social load's time. Subclasses encode one item."""
+    dimensions and element types value by value, a tenth of a social load's time. Subclasses encode the items."""
 
     format = Format.BINARY
     element_oid: int
 
-    def item(self, value) -> bytes:
+    def __init__(self, cls, context=None):
+        super().__init__(cls, context)
+        self.empty = _ARRAY_HEADER.pack(0, 0, self.element_oid, 0, 0)[:12]  # no dimensions: the empty array
+
+    def items(self, values: list) -> bytes:
         raise NotImplementedError
 
     def dump(self, obj):
         if not obj:
-            return _ARRAY_HEADER.pack(0, 0, self.element_oid, 0, 0)[:12]  # no dimensions: the empty array
-        items = [b"\xff\xff\xff\xff" if v is None else self.item(v) for v in obj]
-        return _ARRAY_HEADER.pack(1, None in obj, self.element_oid, len(obj), 1) + b"".join(items)
+            return self.empty
+        return _ARRAY_HEADER.pack(1, None in obj, self.element_oid, len(obj), 1) + self.items(obj)
 
 
 class _TextArrayBinaryDumper(_FlatArrayBinaryDumper):
     oid = postgres.types["text"].array_oid
     element_oid = postgres.types["text"].oid
 
-    def item(self, value: str) -> bytes:
-        encoded = value.encode()
-        return _LENGTH.pack(len(encoded)) + encoded
+    def items(self, values: list) -> bytes:
+        encoded = [None if v is None else v.encode() for v in values]
+        return b"".join(_NULL_ITEM if e is None else _LENGTH.pack(len(e)) + e for e in encoded)
 
 
 class _Int4ArrayBinaryDumper(_FlatArrayBinaryDumper):
     oid = postgres.types["int4"].array_oid
     element_oid = postgres.types["int4"].oid
 
-    def item(self, value: int) -> bytes:
-        return _INT4_ITEM.pack(4, value)
+    def items(self, values: list) -> bytes:
+        return b"".join(_NULL_ITEM if v is None else _INT4_ITEM.pack(4, v) for v in values)
 
 
 def register_binary_dumpers(cursor) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from cstrack import config, warehouse
 from cstrack.errors import CstrackError
 from cstrack.ingest.loading import Load, LoadResult, RawTable
+from cstrack.ingest.social import landing_workers
 from cstrack.ingest.social.enrich import enrich_pending, month_start, record_months
 from cstrack.ingest.social.enrichment import Enricher
 from cstrack.ingest.social.lynguo import lynguo_posts
@@ -35,7 +36,7 @@ POSTS_TABLE = RawTable(TABLE, COLUMNS, column_types=COLUMN_TYPES)  # binary COPY
 _POSTED_AT = COLUMNS.index("posted_at")
 
 
-def _landed(enricher: Enricher, item: tuple) -> tuple:
+def landed(enricher: Enricher, item: tuple) -> tuple:
     """One parsed item as a load's row: the values it lands with, or None and the reason to quarantine it."""
     number, post, reason, field, raw_value = item
     if post is not None:
@@ -55,10 +56,10 @@ def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None) ->
     would cost more than it saves (measured, issue #17); the enrichment after it runs in parallel.
     """
     for item in parse(format, path, unmapped):
-        yield _landed(enricher, item)
+        yield landed(enricher, item)
 
 
-def _counting_months(rows: Iterator[tuple], months: Counter) -> Iterator[tuple]:
+def counting_months(rows: Iterator[tuple], months: Counter) -> Iterator[tuple]:
     """The rows, counting the landed posts per UTC month of posted_at (what the enrichment will work on)."""
     for row in rows:
         if row[1] is not None:
@@ -89,10 +90,16 @@ def load_social(
     months: Counter = Counter()
     definition = hashlib.sha256(enricher.definition().encode()).hexdigest()
     load = Load("social", format, definition, path=data_path, held=True)
-    rows = _counting_months(prepared_rows(format, data_path, enricher, unmapped), months)
+
+    def rows():
+        return counting_months(prepared_rows(format, data_path, enricher, unmapped), months)
+
+    workers = landing_workers.workers_for(format, data_path)
     result = load.run(
         POSTS_TABLE,
-        rows,
+        landing_workers.encoded_posts(format, data_path, POSTS_TABLE, workers, months, unmapped, rows)
+        if workers
+        else rows(),
         unmapped=unmapped,
         after_copy=lambda conn, load_id: record_months(conn, load_id, months),
         wh=wh,

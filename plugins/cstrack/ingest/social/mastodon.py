@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,19 @@ def mastodon_posts(
 ) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
     """(post number, post, reason, field, raw value) for each Status of a JSON array (or JSON lines).
     NUL characters removed from strings are counted in `unmapped` (key path, NUL_REMOVED)."""
-    latest = latest_post_at()
     nul_removed: Counter = Counter()
-    for number, (status, error) in enumerate(iter_json_values(path, nul_removed), start=1):
+    yield from mastodon_items(iter_json_values(path, nul_removed))
+    record_nul(nul_removed, unmapped)
+
+
+def mastodon_items(
+    statuses: Iterable[tuple[Any, str | None]], number: int = 0, latest: datetime | None = None
+) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    """mastodon_posts of the statuses read (value, error), numbered after `number` (a worker's part of a file);
+    `latest`: the latest post time accepted (now + 1 day by default)."""
+    latest = latest or latest_post_at()
+    for status, error in statuses:
+        number += 1
         if error:
             yield number, None, error, None, None
             continue
@@ -46,7 +56,6 @@ def mastodon_posts(
             yield number, None, str(exc), exc.field, snippet(status)
         except RECORD_ERRORS as exc:
             yield number, None, f"malformed status ({type(exc).__name__}: {exc})", None, snippet(status)
-    record_nul(nul_removed, unmapped)
 
 
 def _host(url) -> str:

@@ -84,12 +84,16 @@ def within_bounds(moment: datetime, field: str, value: str, latest: datetime) ->
 
 def count(value) -> int | None:
     """A metric: a non-negative integer, else null."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BIGINT:
-        return None
-    return value
+    if type(value) is int and 0 <= value <= MAX_BIGINT:  # type(): True is no count
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_BIGINT:
+        return int(value)
+    return None
 
 
 def identifier(value, field: str) -> str:
+    if type(value) is str and (stripped := value.strip()):  # the usual case first
+        return stripped
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
         raise BadPost(field, f"{field} is missing")
     return str(value).strip()

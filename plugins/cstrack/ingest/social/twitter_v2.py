@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,29 +32,27 @@ def twitter_posts(
     A page's `errors` for unavailable tweets (deleted, suspended, protected) are quarantined with their reason.
     NUL characters removed from strings are counted in `unmapped` (key path, NUL_REMOVED).
     """
-    number = 0
-    latest = latest_post_at()
     nul_removed: Counter = Counter()
-    for page_number, (page, error) in enumerate(iter_json_values(path, nul_removed), start=1):
-        if error:
-            number += 1
-            yield number, None, f"page {page_number}: {error}", None, None
-            continue
-        if not isinstance(page, dict):
-            number += 1
-            yield number, None, f"page {page_number}: not a JSON object with `data`", None, snippet(page)
-            continue
-        if "data" not in page and "id" in page and "errors" not in page:
-            page = {"data": [page]}  # a bare tweet object
+    yield from twitter_items(iter_json_values(path, nul_removed))
+    record_nul(nul_removed, unmapped)
+
+
+def twitter_items(
+    pages: Iterable[tuple[Any, str | None]], number: int = 0, page_number: int = 0, latest: datetime | None = None
+) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
+    """twitter_posts of the pages read (value, error), numbered after `number` items of `page_number` pages
+    (a worker's part of a file); `latest`: the latest post time accepted (now + 1 day by default)."""
+    latest = latest or latest_post_at()
+    for page, error in pages:
+        page_number += 1
+        before, tweets, includes, after = _page_items(page_number, page, error)
         users = {}
-        for user in as_list(as_dict(page.get("includes")).get("users")):
+        for user in as_list(includes.get("users")):
             if isinstance(user, dict) and isinstance(user.get("id"), (str, int)):
                 users[str(user["id"])] = user
-        data = page.get("data")
-        tweets = [data] if isinstance(data, dict) else as_list(data)
-        if data is not None and not isinstance(data, (dict, list)):
+        for problem in before:
             number += 1
-            yield number, None, f"page {page_number}: `data` is not a list of tweets", "data", snippet(data)
+            yield number, None, *problem
         for tweet in tweets:
             number += 1
             try:
@@ -69,22 +67,41 @@ def twitter_posts(
                     None,
                     snippet(tweet),
                 )
-        for problem in as_list(page.get("errors")):
+        for problem in after:
             number += 1
-            problem = as_dict(problem)
-            resource = problem.get("resource_id") or problem.get("value") or "?"
-            title = problem.get("title") or "error"
-            detail = problem.get("detail") or ""
-            # a tweet of the request, or one an expansion names (a referenced tweet, a mentioned user)
-            what = problem.get("resource_type") if isinstance(problem.get("resource_type"), str) else "tweet"
-            yield (
-                number,
-                None,
-                f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip(),
-                "errors",
-                snippet(problem),
-            )
-    record_nul(nul_removed, unmapped)
+            yield number, None, *problem
+
+
+def page_item_count(page: Any, error: str | None) -> int:
+    """How many items (numbers) a page read (value, error) gives: its tweets and problems."""
+    before, tweets, _includes, after = _page_items(0, page, error)
+    return len(before) + len(tweets) + len(after)
+
+
+def _page_items(page_number: int, page: Any, error: str | None) -> tuple[list[tuple], list, dict, list[tuple]]:
+    """One page's items in order: problems (reason, field, raw value) before its tweets, the tweets (not read
+    here, so counting a page's items costs little), the page's `includes`, problems after the tweets."""
+    if error:
+        return [(f"page {page_number}: {error}", None, None)], [], {}, []
+    if not isinstance(page, dict):
+        return [(f"page {page_number}: not a JSON object with `data`", None, snippet(page))], [], {}, []
+    if "data" not in page and "id" in page and "errors" not in page:
+        page = {"data": [page]}  # a bare tweet object
+    data = page.get("data")
+    before = []
+    if data is not None and not isinstance(data, (dict, list)):
+        before.append((f"page {page_number}: `data` is not a list of tweets", "data", snippet(data)))
+    after = []
+    for problem in as_list(page.get("errors")):
+        problem = as_dict(problem)
+        resource = problem.get("resource_id") or problem.get("value") or "?"
+        title = problem.get("title") or "error"
+        detail = problem.get("detail") or ""
+        # a tweet of the request, or one an expansion names (a referenced tweet, a mentioned user)
+        what = problem.get("resource_type") if isinstance(problem.get("resource_type"), str) else "tweet"
+        reason = f"page {page_number}: {what} {resource} not available ({title}: {detail})".strip()
+        after.append((reason, "errors", snippet(problem)))
+    return before, [data] if isinstance(data, dict) else as_list(data), as_dict(page.get("includes")), after
 
 
 def _tweet(tweet, users: dict, latest: datetime) -> dict:
