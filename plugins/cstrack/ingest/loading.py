@@ -387,30 +387,36 @@ class _FlatArrayBinaryDumper(Dumper):
         super().__init__(cls, context)
         self.empty = _ARRAY_HEADER.pack(0, 0, self.element_oid, 0, 0)[:12]  # no dimensions: the empty array
 
-    def items(self, values: list) -> bytes:
+    def items(self, values: list) -> list[bytes]:
         raise NotImplementedError
 
     def dump(self, obj):
         if not obj:
             return self.empty
-        return _ARRAY_HEADER.pack(1, None in obj, self.element_oid, len(obj), 1) + self.items(obj)
+        return b"".join([_ARRAY_HEADER.pack(1, None in obj, self.element_oid, len(obj), 1), *self.items(obj)])
 
 
 class _TextArrayBinaryDumper(_FlatArrayBinaryDumper):
     oid = postgres.types["text"].array_oid
     element_oid = postgres.types["text"].oid
 
-    def items(self, values: list) -> bytes:
-        encoded = [None if v is None else v.encode() for v in values]
-        return b"".join(_NULL_ITEM if e is None else _LENGTH.pack(len(e)) + e for e in encoded)
+    def items(self, values: list) -> list[bytes]:
+        parts = []
+        for value in values:
+            if value is None:
+                parts.append(_NULL_ITEM)
+            else:
+                encoded = value.encode()
+                parts += (_LENGTH.pack(len(encoded)), encoded)
+        return parts
 
 
 class _Int4ArrayBinaryDumper(_FlatArrayBinaryDumper):
     oid = postgres.types["int4"].array_oid
     element_oid = postgres.types["int4"].oid
 
-    def items(self, values: list) -> bytes:
-        return b"".join(_NULL_ITEM if v is None else _INT4_ITEM.pack(4, v) for v in values)
+    def items(self, values: list) -> list[bytes]:
+        return [_NULL_ITEM if value is None else _INT4_ITEM.pack(4, value) for value in values]
 
 
 def register_binary_dumpers(cursor) -> None:

@@ -1,18 +1,23 @@
 """Landing a large JSON lines export (twitter_v2, mastodon) on every idle core: this process reads the file a part
-at a time (whole lines, about PART_BYTES), counts the items of each part's pages so the next part knows its
-first post number, and hands the part to a forked worker, which parses it, builds the landed rows and encodes
-them for the binary COPY; the parts are COPYed in file order. The rows, numbers and reasons are the ones one
-process gives (tests/test_social_landing_workers.py). A file that is not JSON lines throughout (a top-level
-array, a value over several lines) raises loading.NotEncodable, and Load lands it in one process."""
+at a time (whole lines, about PART_BYTES) and hands each part to a forked worker, which parses it, counts its
+items, learns from the worker of the part before where its numbering starts (and tells the next one), builds the
+landed rows and encodes them for the binary COPY; this process COPYs the parts in file order. Each part is parsed
+once. The rows, numbers and reasons are the ones one process gives (tests/test_social_landing_workers.py). A
+file that is not JSON lines throughout (a top-level array, a value over several lines) raises
+loading.NotEncodable, and Load lands it in one process."""
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from cstrack.errors import CstrackError
 from cstrack.ingest import pool
 from cstrack.ingest.loading import (
     BinaryRowEncoder,
@@ -33,7 +38,8 @@ from cstrack.ingest.social.mastodon import mastodon_items
 from cstrack.ingest.social.posts import latest_post_at
 from cstrack.ingest.social.twitter_v2 import page_item_count, twitter_items
 
-PART_BYTES = 4 << 20  # about 6,000 tweets: a few parts wait per worker, so memory stays flat
+PART_BYTES = 1 << 20  # about 1,500 tweets: a worker holds one part's pages, a few parts wait
+WAIT_SECONDS = 600
 PARALLEL_FROM_BYTES = 32 << 20  # below (about 45,000 tweets), starting workers costs more than it saves
 
 # format -> (its items of values read, numbered after (items, values) before; how many items a value gives)
@@ -45,10 +51,31 @@ _FORMATS: dict[str, tuple[Callable[..., Iterator[tuple]], Callable[..., int]]] =
 
 @dataclass
 class _Part:
-    data: bytes  # whole lines of the file
-    lines_before: int
-    values_before: int
-    items_before: int
+    index: int
+    offset: int  # whole lines of the file: the worker reads them itself
+    size: int
+
+
+class _Numbering:
+    """Where each part's numbering starts, (lines, values, items) before it: the worker of a part publishes where
+    the next one starts as soon as it has counted its own, before building rows. Shared by the forked workers."""
+
+    def __init__(self, parts: int):
+        context = multiprocessing.get_context("fork")
+        self.starts = context.Array("q", [0, 0, 0] + [-1, -1, -1] * parts, lock=False)  # guarded by `changed`
+        self.changed = context.Condition()
+
+    def start_of(self, index: int) -> tuple[int, int, int]:
+        with self.changed:
+            # the part before is being read by another worker; if that one died, fail instead of waiting forever
+            if not self.changed.wait_for(lambda: self.starts[3 * index] >= 0, timeout=WAIT_SECONDS):
+                raise CstrackError(f"landing worker: part {index} waited {WAIT_SECONDS} s for the part before it")
+            return tuple(self.starts[3 * index : 3 * index + 3])
+
+    def publish_next(self, index: int, lines: int, values: int, items: int) -> None:
+        with self.changed:
+            self.starts[3 * index + 3 : 3 * index + 6] = [lines, values, items]
+            self.changed.notify_all()
 
 
 def workers_for(format: str, path: Path) -> int:
@@ -71,10 +98,12 @@ def encoded_posts(
     file that is not JSON lines). Counts the landed posts per month in `months`, NUL removals in `unmapped`."""
 
     def blocks(load_id: int, source: str) -> Iterator[EncodedRows]:
-        settings = (format, into, load_id, source, latest_post_at())
+        # parts hold PART_BYTES or more, except the last
+        numbering = _Numbering(path.stat().st_size // PART_BYTES + 2)
+        settings = (format, path, into, load_id, source, latest_post_at(), numbering)
         try:
             for encoded, part_months, part_unmapped in pool.ordered_map(
-                _land_part, ([part] for part in _parts(format, path)), workers, _start_worker, settings
+                _land_part, ([part] for part in _parts(path)), workers, _start_worker, settings
             ):
                 months.update(part_months)
                 unmapped.update(part_unmapped)
@@ -90,32 +119,33 @@ def encoded_posts(
     return EncodedInput(blocks, one_at_a_time)
 
 
-def _parts(format: str, path: Path) -> Iterator[_Part]:
-    """The file in parts of whole lines, each with the lines, values and items before it. A part is handed out
-    before its own items are counted (orjson, no tweet read), so the workers start at once."""
-    item_count = _FORMATS[format][1]
-    lines = values = items = 0
+def _parts(path: Path) -> Iterator[_Part]:
+    """The file in parts of whole lines (about PART_BYTES each): only where each ends is read here."""
+    size = path.stat().st_size
     with path.open("rb") as handle:
-        while data := handle.read(PART_BYTES):
-            if not data.endswith(b"\n"):
-                rest = handle.readline(MAX_LINE_BYTES)
-                if len(rest) == MAX_LINE_BYTES and not rest.endswith(b"\n"):
-                    raise NotJsonLines("a line too long to read alone")
-                data += rest
-            yield _Part(data, lines, values, items)
-            for value, error in json_lines_values(data, lines, None, first=values == 0):
-                values += 1
-                items += item_count(value, error)
-            lines += data.count(b"\n")
+        offset = 0
+        for index in itertools.count():
+            if offset >= size:
+                return
+            handle.seek(offset + PART_BYTES)
+            rest = handle.readline(MAX_LINE_BYTES)
+            if len(rest) == MAX_LINE_BYTES and not rest.endswith(b"\n"):
+                raise NotJsonLines("a line too long to read alone")
+            end = min(offset + PART_BYTES + len(rest), size)
+            yield _Part(index, offset, end - offset)
+            offset = end
 
 
 _worker: dict = {}
 
 
-def _start_worker(format: str, into: RawTable, load_id: int, source: str, latest: datetime) -> None:
+def _start_worker(
+    format: str, path: Path, into: RawTable, load_id: int, source: str, latest: datetime, numbering: _Numbering
+) -> None:
+    items, item_count = _FORMATS[format]
     _worker.update(
-        items=_FORMATS[format][0], encoder=BinaryRowEncoder(into), enricher=Enricher(), load_id=load_id,
-        source=source, latest=latest,
+        items=items, item_count=item_count, file=path.open("rb"), encoder=BinaryRowEncoder(into), enricher=Enricher(),
+        load_id=load_id, source=source, latest=latest, numbering=numbering,
     )  # fmt: skip
 
 
@@ -124,11 +154,18 @@ def _land_part(batch: list[_Part]) -> tuple[EncodedRows, Counter, Counter]:
     from cstrack.ingest.social.load import counting_months, landed  # load.py imports this module
 
     (part,) = batch
+    data = os.pread(_worker["file"].fileno(), part.size, part.offset)
+    numbering = _worker["numbering"]
+    lines_before, values_before, items_before = numbering.start_of(part.index)
     nul_removed: Counter = Counter()
+    values = list(json_lines_values(data, lines_before, nul_removed, first=values_before == 0))
+    items = sum(_worker["item_count"](value, error) for value, error in values)
+    numbering.publish_next(
+        part.index, lines_before + data.count(b"\n"), values_before + len(values), items_before + items
+    )
     months: Counter = Counter()
-    values = json_lines_values(part.data, part.lines_before, nul_removed, first=part.values_before == 0)
-    items = _worker["items"](values, part.items_before, part.values_before, _worker["latest"])
-    rows = counting_months((landed(_worker["enricher"], item) for item in items), months)
+    posts = _worker["items"](values, items_before, values_before, _worker["latest"])
+    rows = counting_months((landed(_worker["enricher"], item) for item in posts), months)
     (encoded,) = encoded_blocks(rows, _worker["encoder"], _worker["load_id"], _worker["source"], block_bytes=None)
     unmapped: Counter = Counter()
     record_nul(nul_removed, unmapped)

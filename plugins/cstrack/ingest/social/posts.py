@@ -4,6 +4,7 @@ of the parsers and the check that a row's text is storable in PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
+import operator
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
@@ -114,24 +115,32 @@ def as_dict(value) -> dict:
 # --- text storable in PostgreSQL -----------------------------------------------------------------------
 
 
-_TEXT_AT = tuple(i for i, t in enumerate(COLUMN_TYPES) if t == "text")
-_TEXT_ARRAYS_AT = tuple(i for i, t in enumerate(COLUMN_TYPES) if t == "text[]")
+_TEXTS = operator.itemgetter(*(i for i, t in enumerate(COLUMN_TYPES) if t == "text"))
+_TEXT_ARRAYS = operator.itemgetter(*(i for i, t in enumerate(COLUMN_TYPES) if t == "text[]"))
 
 
 def check_text(values: tuple) -> tuple:
     """PostgreSQL text holds no NUL and only valid Unicode: drop NULs, refuse lone surrogates (invalid bytes)."""
-    strings = [v for i in _TEXT_AT if type(v := values[i]) is str]
-    for i in _TEXT_ARRAYS_AT:
-        if values[i]:
-            strings += [x for x in values[i] if type(x) is str]
-    joined = "\x1f".join(strings)
-    if len(joined) > MAX_CELL_CHARS:  # rare: find the string too long to store
-        for column, value in zip(COLUMNS, values, strict=False):
-            for string in value if isinstance(value, list) else (value,):
-                if isinstance(string, str) and len(string) > MAX_CELL_CHARS:
-                    raise BadPost(column, too_long(column, string))
-    if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
-        return values  # the common case: one check for the whole row
+    strings = _TEXTS(values)
+    for array in _TEXT_ARRAYS(values):
+        if array:
+            strings += tuple(array)
+    for string in strings:  # string by string: joining text of mixed widths (emoji) costs more than this
+        if type(string) is str and ("\x00" in string or len(string) > MAX_CELL_CHARS or not _storable(string)):
+            return _cleaned(values)
+    return values  # the common case
+
+
+def _storable(string: str) -> bool:
+    return string.isascii() or _encodes(string)
+
+
+def _cleaned(values: tuple) -> tuple:
+    """The row without NULs, or BadPost for a string too long or with a lone surrogate."""
+    for column, value in zip(COLUMNS, values, strict=False):
+        for string in value if isinstance(value, list) else (value,):
+            if isinstance(string, str) and len(string) > MAX_CELL_CHARS:
+                raise BadPost(column, too_long(column, string))
     cleaned = []
     for column, value in zip(COLUMNS, values, strict=False):
         if isinstance(value, str):
