@@ -54,10 +54,12 @@ def child_load(path: str, workers: int | None) -> None:
     workers' peak too: they are this process's children, each with its own memory)."""
     from cstrack import warehouse
     from cstrack.ingest.social.enrich import enrich_pending
+    from cstrack.ingest.social.landing_workers import workers_for
     from cstrack.ingest.social.load import load_social
 
     wh = warehouse.current()
     baseline = _rss_kb()  # after the imports
+    landing_workers = workers_for("twitter_v2", Path(path))  # the loader's own choice (idle cores, file size)
     started, cpu_before = time.perf_counter(), _cpu_seconds()
     result = load_social("twitter_v2", path, wh, enrich=False)
     landing, landing_cpu = time.perf_counter() - started, _cpu_seconds() - cpu_before
@@ -71,7 +73,7 @@ def child_load(path: str, workers: int | None) -> None:
                       "rows_loaded": result.rows_loaded, "rows_enriched": totals["posts"],
                       "rows_changed": totals["changed"], "load_id": result.load_id, "baseline_rss_kb": baseline,
                       "peak_rss_kb": landing_peak, "enrichment_peak_rss_kb": peak_rss_kb(),
-                      "worker_peak_rss_kb": worker_peak, "cpu_seconds": landing_cpu,
+                      "worker_peak_rss_kb": worker_peak, "cpu_seconds": landing_cpu, "landing_workers": landing_workers,
                       "enrichment_cpu_seconds": cpu}))  # fmt: skip
 
 
@@ -228,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                     "loader_seconds": round(load["seconds"], 2),
                     "loader_posts_per_second": round(load["rows_read"] / load["seconds"]),
                     "loader_cpu_seconds": round(load["cpu_seconds"], 2),
+                    "landing_workers": load["landing_workers"],
                     "enrichment_seconds": round(load["enrichment_seconds"], 2),
                     "enrichment_cpu_seconds": round(load["enrichment_cpu_seconds"], 2),
                     "enrichment_workers": args.workers,

@@ -383,7 +383,7 @@ def social_loads(sizes: dict, wh, workdir: Path) -> dict:
             both = load["seconds"] + load["enrichment_seconds"]
             out.update(
                 posts=posts, load_id=load["load_id"], rows_read=load["rows_read"],
-                loader_seconds=round(load["seconds"], 2),
+                loader_seconds=round(load["seconds"], 2), landing_workers=load["landing_workers"],
                 loader_posts_per_second=round(load["rows_read"] / load["seconds"]),
                 enrichment_seconds=round(load["enrichment_seconds"], 2),
                 enrichment_cpu_seconds=round(load["enrichment_cpu_seconds"], 2),
@@ -536,7 +536,8 @@ def rows_of(results: dict) -> list[tuple]:
     if social and "rows_read" in social:  # a refresh or dashboards pass alone has no landing figures
         copy_rate = f"{round(social['rows_read'] / social['copy_posts_json_seconds'])} (COPY of the same posts as JSON)"
         rows.append((
-            f"social landing twitter_v2 ({social['posts']} posts), posts/s", social["loader_posts_per_second"],
+            f"social landing twitter_v2 ({social['posts']} posts, {social.get('landing_workers', 0)} landing workers),"
+            " posts/s", social["loader_posts_per_second"],
             copy_rate, social["ratio"], ">= 0.5", social["ratio"] >= 0.5,
         ))  # fmt: skip
         if "ratio_with_enrichment" in social:

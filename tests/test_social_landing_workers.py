@@ -5,6 +5,9 @@ throughout goes back to one process, also after parts were COPYed (the savepoint
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -13,8 +16,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cstrack.demo.generate.social import generate_social
+from cstrack.ingest import pool
 from cstrack.ingest.loading import BinaryRowEncoder, NotEncodable, encoded_blocks
-from cstrack.ingest.social import landing_workers, load, twitter_v2
+from cstrack.ingest.social import enrich, landing_workers, load, twitter_v2
 from cstrack.ingest.social.enrichment import Enricher
 from cstrack.ingest.social.json_stream import NotJsonLines, iter_json_values, json_lines_values
 from cstrack.ingest.social.posts import COLUMNS
@@ -62,7 +66,7 @@ def mastodon_lines(folder: Path, posts: int) -> Path:
 def one_process(format: str, path: Path) -> tuple[bytes, list, Counter, Counter]:
     """What one process lands: the encoded rows, the quarantined rows, posts per month, NUL removals."""
     months, unmapped = Counter(), Counter()
-    rows = load.counting_months(load.prepared_rows(format, path, Enricher(), unmapped), months)
+    rows = enrich.counting_months(load.prepared_rows(format, path, Enricher(), unmapped), months)
     (encoded,) = encoded_blocks(rows, BinaryRowEncoder(load.POSTS_TABLE), 1, str(path), block_bytes=None)
     return encoded.data, encoded.rejected, months, unmapped
 
@@ -188,3 +192,25 @@ def test_a_page_item_count_is_the_number_of_items_the_page_gives(page, error):
     """The numbers the main process hands out are the ones the parser gives: the counting and the parsing of a
     page share _page_items, and this checks the sum."""
     assert twitter_v2.page_item_count(page, error) == len(list(twitter_v2.twitter_items([(page, error)])))
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_no_workers_while_other_work_keeps_the_cores_busy():
+    """Workers only where cores are idle now: with as many busy processes as cores, none (even though the
+    1-minute load average has not risen yet)."""
+    busy = [multiprocessing.get_context("fork").Process(target=_spin, args=(3.0,)) for _ in range(os.cpu_count() or 1)]
+    for process in busy:
+        process.start()
+    try:
+        time.sleep(0.3)
+        assert pool.runnable_now() >= len(busy)
+        assert pool.default_workers(1 << 30, 1, 2) == 0
+    finally:
+        for process in busy:
+            process.terminate()
+            process.join()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 
@@ -43,9 +45,25 @@ def ordered_map(
 def default_workers(file_size: int, parallel_from_bytes: int, most: int) -> int:
     """Workers for a file of `file_size` bytes: none below `parallel_from_bytes` (a pool's start costs more than
     it saves), none in a daemonic process (it may not start processes), and none unless the other work on the
-    machine (1-minute load average) and this process leave cores idle: without them a pool only adds its
-    overhead (measured on 2 busy cores: about 50 % more CPU time, and slower)."""
+    machine leaves cores idle: without them a pool only adds its overhead (measured on 2 busy cores: about 50 %
+    more CPU time, and slower). Other work is what runs now (runnable_now), not the 1-minute load average, which
+    still counts work that ended in the last minute and not yet work that has just started."""
     cores = min(most, os.cpu_count() or 1)
     if cores < 2 or file_size < parallel_from_bytes or multiprocessing.current_process().daemon:
         return 0
-    return cores if os.getloadavg()[0] + 1 < cores else 0
+    other_work = runnable_now() - 1  # this process is one of them
+    return cores if other_work + 1 < cores else 0
+
+
+def runnable_now(samples: int = 5, every_seconds: float = 0.02) -> int:
+    """Threads running or ready to run on the machine now, this one included: the median of a few readings of
+    /proc/loadavg (Linux; its fourth field); a large number where it cannot be read: then no pool."""
+    readings = []
+    for sample in range(samples):
+        try:
+            readings.append(int(Path("/proc/loadavg").read_text().split()[3].split("/")[0]))
+        except (OSError, ValueError, IndexError):
+            return 1 << 20
+        if sample + 1 < samples:
+            time.sleep(every_seconds)
+    return sorted(readings)[samples // 2]

@@ -3,9 +3,9 @@
 Each format has a streaming parser that yields one post at a time, so memory is bounded whatever the
 file size:
 - JSON (twitter_v2, mastodon) is read by `iter_json_values`: the elements of a top-level array, or a
-  sequence of top-level values (one page, JSON lines, concatenated pages), one value at a time. Memory
-  holds one value (a Twitter page or a Mastodon status) plus a 1 MiB read-ahead; a single value larger
-  than MAX_VALUE_CHARS (64 Mi characters) is quarantined instead of read.
+  sequence of top-level values (one page, JSON lines, concatenated pages), one value at a time (JSON lines as
+  bytes by orjson). Memory holds one value (a Twitter page or a Mastodon status) plus a 1 MiB read-ahead; a
+  single value larger than MAX_VALUE_CHARS (64 Mi characters) is quarantined instead of read.
 - CSV (lynguo) is read record by record by the shared strict reader (readers.CsvFile).
 
 What a source delivers either loads or is quarantined in ops.quarantine with its reason, never merged
@@ -17,12 +17,14 @@ line and the rest of the file, one quarantined record). NUL characters are remov
 (`\\u0000` escapes in JSON, NUL bytes in CSV cells) and counted per field in ops.unmapped_values
 (value readers.NUL_REMOVED).
 
-Posts are enriched at load time (language, VADER sentiment, SDG mentions, normalised hashtags,
-pseudonyms) and land in `raw.social_post` with COPY through `loading.Load`. Text and handles stay in
-`raw`; dbt reads only the derived columns. Every input either loads or is quarantined with a reason.
+Posts land in `raw.social_post` with COPY through `loading.Load` (pseudonyms, normalised hashtags, the source's
+language), then are enriched month by month (`enrich`: detected language, VADER sentiment, SDG mentions). Text and
+handles stay in `raw`; dbt reads only the derived columns. Every input either loads or is quarantined with a
+reason.
 
 Modules: `posts` (what every format shares: columns, time bounds, value helpers, storable text),
 `json_stream` (the streaming JSON reader), one parser per format (`twitter_v2`, `mastodon`, `lynguo`),
-`enrichment` (language, sentiment, SDG mentions, pseudonyms) and `load` (dispatch by format, worker
-processes, COPY through loading.Load, the inbox).
+`enrichment` (pseudonyms at landing; language, sentiment, SDG mentions after it), `load` (dispatch by format,
+COPY through loading.Load, the inbox), `landing_workers` (a large JSON lines export landed by forked workers) and
+`enrich` (the enrichment step, restartable, month by month).
 """

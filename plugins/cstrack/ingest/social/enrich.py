@@ -15,7 +15,8 @@ process or in forked workers.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 from cstrack import warehouse
@@ -23,6 +24,7 @@ from cstrack.constants import COMMIT_ORDER_LOCK
 from cstrack.ingest import pool
 from cstrack.ingest.loading import register_binary_dumpers
 from cstrack.ingest.social.enrichment import Enricher
+from cstrack.ingest.social.posts import COLUMNS
 
 FETCH_POSTS = 5_000  # posts read per round trip from a month
 # Airflow tasks the pending months are split into: one per core of a 2-core worker, or one per Celery worker
@@ -31,9 +33,20 @@ ENRICHMENT_PARTS = 2
 PARALLEL_FROM_POSTS = 50_000
 
 
+_POSTED_AT = COLUMNS.index("posted_at")
+
+
 def month_start(moment: datetime) -> date:
     moment = moment.astimezone(UTC)
     return date(moment.year, moment.month, 1)
+
+
+def counting_months(rows: Iterator[tuple], months: Counter) -> Iterator[tuple]:
+    """The rows, counting the landed posts per UTC month of posted_at (what the enrichment will work on)."""
+    for row in rows:
+        if row[1] is not None:
+            months[month_start(row[1][_POSTED_AT])] += 1
+        yield row
 
 
 def _bounds(month: date) -> tuple[datetime, datetime]:

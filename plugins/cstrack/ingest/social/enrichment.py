@@ -14,6 +14,7 @@ from pathlib import Path
 from cstrack import config
 from cstrack.ingest.readers import MAX_CELL_CHARS
 from cstrack.ingest.social.posts import PARSER_VERSION, BadPost, check_text, normalise_hashtag, too_long
+from cstrack.ingest.text import snippet
 from cstrack.privacy import pseudonymiser
 
 # Twitter's codes for "no linguistic content" or undetermined; the post's language is then detected
@@ -216,3 +217,15 @@ class Enricher:
             post.get("like_count"), post.get("repost_count"), post.get("reply_count"), post.get("quote_count"),
             post.get("impression_count"), post.get("reach"), post.get("withheld_in"), post.get("tracked_term"),
         ))  # fmt: skip
+
+    def landed(self, item: tuple) -> tuple:
+        """One parsed item (number, post, reason, field, raw value) as a load's row: the values it lands with, or
+        None and the reason to quarantine it."""
+        number, post, reason, field, raw_value = item
+        if post is not None:
+            try:
+                return number, self.row(post), None, None, None
+            except BadPost as exc:
+                reason, field, raw_value = f"post {number}: {exc}", exc.field, None
+        # reasons quote the input: keep them storable (no NUL, no lone surrogate)
+        return number, None, snippet(reason or "unreadable"), field, raw_value

@@ -27,6 +27,7 @@ from cstrack.ingest.loading import (
     RawTable,
     encoded_blocks,
 )
+from cstrack.ingest.social.enrich import counting_months
 from cstrack.ingest.social.enrichment import Enricher
 from cstrack.ingest.social.json_stream import (
     MAX_LINE_BYTES,
@@ -151,8 +152,6 @@ def _start_worker(
 
 def _land_part(batch: list[_Part]) -> tuple[EncodedRows, Counter, Counter]:
     """One part's rows encoded for the COPY, the rows to quarantine, its posts per month and NUL removals."""
-    from cstrack.ingest.social.load import counting_months, landed  # load.py imports this module
-
     (part,) = batch
     data = os.pread(_worker["file"].fileno(), part.size, part.offset)
     numbering = _worker["numbering"]
@@ -165,7 +164,7 @@ def _land_part(batch: list[_Part]) -> tuple[EncodedRows, Counter, Counter]:
     )
     months: Counter = Counter()
     posts = _worker["items"](values, items_before, values_before, _worker["latest"])
-    rows = counting_months((landed(_worker["enricher"], item) for item in posts), months)
+    rows = counting_months(map(_worker["enricher"].landed, posts), months)
     (encoded,) = encoded_blocks(rows, _worker["encoder"], _worker["load_id"], _worker["source"], block_bytes=None)
     unmapped: Counter = Counter()
     record_nul(nul_removed, unmapped)

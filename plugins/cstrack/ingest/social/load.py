@@ -13,13 +13,12 @@ from cstrack import config, warehouse
 from cstrack.errors import CstrackError
 from cstrack.ingest.loading import Load, LoadResult, RawTable
 from cstrack.ingest.social import landing_workers
-from cstrack.ingest.social.enrich import enrich_pending, month_start, record_months
+from cstrack.ingest.social.enrich import counting_months, enrich_pending, record_months
 from cstrack.ingest.social.enrichment import Enricher
 from cstrack.ingest.social.lynguo import lynguo_posts
 from cstrack.ingest.social.mastodon import mastodon_posts
-from cstrack.ingest.social.posts import COLUMN_TYPES, COLUMNS, FORMATS, TABLE, BadPost
+from cstrack.ingest.social.posts import COLUMN_TYPES, COLUMNS, FORMATS, TABLE
 from cstrack.ingest.social.twitter_v2 import twitter_posts
-from cstrack.ingest.text import snippet
 
 
 def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | None, str | None, str | None, Any]]:
@@ -33,19 +32,6 @@ def parse(format: str, path: Path, unmapped=None) -> Iterator[tuple[int, dict | 
 
 
 POSTS_TABLE = RawTable(TABLE, COLUMNS, column_types=COLUMN_TYPES)  # binary COPY
-_POSTED_AT = COLUMNS.index("posted_at")
-
-
-def landed(enricher: Enricher, item: tuple) -> tuple:
-    """One parsed item as a load's row: the values it lands with, or None and the reason to quarantine it."""
-    number, post, reason, field, raw_value = item
-    if post is not None:
-        try:
-            return number, enricher.row(post), None, None, None
-        except BadPost as exc:
-            reason, field, raw_value = f"post {number}: {exc}", exc.field, None
-    # reasons quote the input: keep them storable (no NUL, no lone surrogate)
-    return number, None, snippet(reason or "unreadable"), field, raw_value
 
 
 def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None) -> Iterator[tuple]:
@@ -56,15 +42,7 @@ def prepared_rows(format: str, path: Path, enricher: Enricher, unmapped=None) ->
     would cost more than it saves (measured, issue #17); the enrichment after it runs in parallel.
     """
     for item in parse(format, path, unmapped):
-        yield landed(enricher, item)
-
-
-def counting_months(rows: Iterator[tuple], months: Counter) -> Iterator[tuple]:
-    """The rows, counting the landed posts per UTC month of posted_at (what the enrichment will work on)."""
-    for row in rows:
-        if row[1] is not None:
-            months[month_start(row[1][_POSTED_AT])] += 1
-        yield row
+        yield enricher.landed(item)
 
 
 def load_social(
