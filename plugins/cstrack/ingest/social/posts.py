@@ -126,13 +126,11 @@ def check_text(values: tuple) -> tuple:
         if array:
             strings += tuple(array)
     for string in strings:  # string by string: joining text of mixed widths (emoji) costs more than this
-        if type(string) is str and ("\x00" in string or len(string) > MAX_CELL_CHARS or not _storable(string)):
+        if type(string) is str and (
+            "\x00" in string or len(string) > MAX_CELL_CHARS or not (string.isascii() or _encodes(string))
+        ):
             return _cleaned(values)
     return values  # the common case
-
-
-def _storable(string: str) -> bool:
-    return string.isascii() or _encodes(string)
 
 
 def _cleaned(values: tuple) -> tuple:

@@ -113,16 +113,17 @@ def _tweet(tweet, users: dict, latest: datetime) -> dict:
     text = note.get("text") or tweet.get("text")
     if text is not None and not isinstance(text, str):
         raise BadPost("text", "text is not a string")
-    references = {}
-    for reference in map(as_dict, as_list(tweet.get("referenced_tweets"))):
-        if reference.get("type") in _KIND_OF_REFERENCE:
-            references.setdefault(reference["type"], identifier(reference.get("id"), "referenced_tweets.id"))
-    # a reply that quotes is a quote: retweet first, then quote, then reply
     kind, referenced = "original", None
-    for ref_type, ref_kind in _KIND_OF_REFERENCE.items():
-        if ref_type in references:
-            kind, referenced = ref_kind, references[ref_type]
-            break
+    if tweet.get("referenced_tweets"):  # most posts are originals
+        references = {}
+        for reference in map(as_dict, as_list(tweet["referenced_tweets"])):
+            if reference.get("type") in _KIND_OF_REFERENCE:
+                references.setdefault(reference["type"], identifier(reference.get("id"), "referenced_tweets.id"))
+        # a reply that quotes is a quote: retweet first, then quote, then reply
+        for ref_type, ref_kind in _KIND_OF_REFERENCE.items():
+            if ref_type in references:
+                kind, referenced = ref_kind, references[ref_type]
+                break
     # the entities of the text kept: a long post's are in note_tweet (the top level's cover the truncated text)
     entities = (
         as_dict(note.get("entities")) if note.get("text") and "entities" in note else as_dict(tweet.get("entities"))
