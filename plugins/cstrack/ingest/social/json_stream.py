@@ -51,6 +51,16 @@ def _fast_value(line: bytes, nul_removed: Counter | None) -> Any:
     return value
 
 
+def _lone_cr(line: bytes) -> bool:
+    """A carriage return not ending the line: a line break to the text reader (universal newlines)."""
+    return line.find(b"\r", 0, len(line) - 2 if line.endswith(b"\r\n") else len(line)) >= 0
+
+
+def _too_long(line: bytes) -> bool:
+    """More than readline(MAX_LINE_BYTES) returns whole: the text reader reads (or refuses) it."""
+    return len(line) > MAX_LINE_BYTES or (len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"))
+
+
 def _line_content(line: bytes, first_line: bool) -> bytes:
     """A line without the whitespace around it (and the first line without a UTF-8 byte order mark)."""
     content = line.strip(_JSON_WHITESPACE)
@@ -79,9 +89,11 @@ def iter_json_values(path: Path, nul_removed: Counter | None = None) -> Iterator
         offset = lines = 0
         first = True  # no value yet: a top-level array may start
         while line := handle.readline(MAX_LINE_BYTES):
+            if _too_long(line) or _lone_cr(line):
+                break  # a line too long to hold, or a lone CR (a line break to it): the text reader reads the rest
             if content := _line_content(line, offset == 0):
-                if (first and content.startswith(b"[")) or (len(line) == MAX_LINE_BYTES and line[-1:] != b"\n"):
-                    break  # an array, or a line too long to hold: the text reader reads (or refuses) it
+                if first and content.startswith(b"["):
+                    break
                 value = _fast_value(content, nul_removed)
                 if value is _DECLINED:
                     break
@@ -105,18 +117,20 @@ def json_lines_values(
     declines is read alone by the text reader, which then gives what iter_json_values gives, unless a value of
     the line may go on past it, or the file starts with an array: NotJsonLines."""
     for line in io.BytesIO(data):  # lines end at \n only, as iter_json_values reads them
+        if _too_long(line) or _lone_cr(line):  # iter_json_values reads the rest of the file as text
+            raise NotJsonLines("a line too long, or a carriage return inside a line")
         if content := _line_content(line, lines_before == 0):
             if first and content.startswith(b"["):
                 raise NotJsonLines("a top-level array")
-            if b"\r" in content:  # a lone CR: a line break to the text reader, whose line numbers would differ
-                raise NotJsonLines("a carriage return inside a line")
-            first = False
             value = _fast_value(content, nul_removed)
             if value is _DECLINED:
+                if first:  # before any value the text reader may start an array (after a byte order mark)
+                    raise NotJsonLines("the first value of the file is not a JSON line")
                 text = io.StringIO(line.decode("utf-8", "surrogateescape"), newline=None)  # universal newlines
                 yield from _text_values(text, nul_removed, lines_before, first=False, one_line=True)
             else:
                 yield value, None
+            first = False
         lines_before += 1
 
 
