@@ -50,8 +50,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check plugins dags tests benchmarks
 	cd dbt && CSTRACK_PGHOST=$${CSTRACK_PGHOST:-127.0.0.1} DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models
 
-# Every benchmark against its baseline in one run (benchmarks/README.md): about 30 minutes on the shared
-# 2-core machine, most of it building marts from 10^7 posts.
+# Every benchmark against its baseline in one run (benchmarks/README.md): about 22 minutes on the idle
+# 2-core machine (30 beside the test suite), most of it building marts from 10^7 posts.
 # Needs the PostgreSQL server of WAREHOUSE_URL (default 127.0.0.1:5432). BENCH_ARGS=--quick: small sizes.
 bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
