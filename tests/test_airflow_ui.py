@@ -67,7 +67,10 @@ def test_airflow_ui_shows_the_dags_runs_the_refresh_and_stops_cleanly(home, cstr
             page.get_by_label("Username").fill(user)
             page.get_by_label("Password").fill(password)
             page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(url + "/**")
+            # the login page matches url/** too: wait until the redirect after signing in has left it, or the
+            # next goto collides with that navigation (net::ERR_ABORTED)
+            page.wait_for_url(lambda address: address.startswith(url) and "/auth/" not in address)
+            page.wait_for_load_state()
             page.goto(url + "/dags")
             for dag_id in DAGS:
                 page.get_by_text(dag_id, exact=True).first.wait_for(timeout=60_000)
